@@ -1,0 +1,25 @@
+//! The API-definition model: what an operator declares (backends, schema sources, APIs) in the form the
+//! standalone YAML file, and later the portal's snapshot, both use.
+//!
+//! This crate is the contract between the control plane and the data plane. It holds serde types and the
+//! checks that need nothing but the definitions themselves ([`Config::validate`]). Checks that need the
+//! compiled schemas (does the method exist, does a field path resolve) happen when the data plane builds a
+//! snapshot; neither happens per request.
+//!
+//! Layout:
+//! - [`config`]: the top-level document and its parts.
+//! - [`http_rule`]: the `google.api.http` rule, shared by explicit definitions and proto annotations.
+//! - [`mapping`]: explicit parameter bindings (`path.x`, `query.x`, `header.x`, `body`, `body.a.b`).
+//! - [`validate`]: whole-document validation with errors that name the offending item.
+
+pub mod config;
+pub mod http_rule;
+pub mod mapping;
+pub mod validate;
+
+pub use config::{
+    Api, Backend, Config, GrpcTarget, JsonOptions, ProtoSource, Protocol, ReflectionSource, Schema,
+};
+pub use http_rule::{HttpMethod, HttpRule};
+pub use mapping::{Binding, Source, SourceParseError};
+pub use validate::ValidationError;

@@ -1,0 +1,286 @@
+//! Checks that need only the definitions: unique names, references that resolve, well-formed rules.
+//! Every problem is reported, each naming the item it is about.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use crate::config::{Api, Config, Schema};
+use crate::http_rule::HttpRule;
+use crate::mapping::Source;
+
+/// All problems found in a document, one line each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    pub problems: Vec<String>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.problems.join("; "))
+    }
+}
+
+impl std::error::Error for ValidationError {}
+
+impl Config {
+    /// Validates the document as a whole. Schema-dependent checks happen when a node builds it.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let mut problems = Vec::new();
+        unique(
+            self.backends.iter().map(|b| b.name.as_str()),
+            "backend",
+            &mut problems,
+        );
+        unique(
+            self.schemas.iter().map(|s| s.name.as_str()),
+            "schema",
+            &mut problems,
+        );
+        unique(
+            self.apis.iter().map(|a| a.name.as_str()),
+            "api",
+            &mut problems,
+        );
+
+        for backend in &self.backends {
+            if backend.endpoints.is_empty() {
+                problems.push(format!(
+                    "backend `{}`: needs at least one endpoint",
+                    backend.name
+                ));
+            }
+            if backend.endpoints.iter().any(|e| e.trim().is_empty()) {
+                problems.push(format!("backend `{}`: an endpoint is empty", backend.name));
+            }
+        }
+        for schema in &self.schemas {
+            self.check_schema(schema, &mut problems);
+        }
+        for api in &self.apis {
+            self.check_api(api, &mut problems);
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ValidationError { problems })
+        }
+    }
+
+    fn check_schema(&self, schema: &Schema, problems: &mut Vec<String>) {
+        let sources = [
+            schema.proto.is_some(),
+            schema.descriptor_set.is_some(),
+            schema.reflection.is_some(),
+        ];
+        if sources.iter().filter(|set| **set).count() != 1 {
+            problems.push(format!(
+                "schema `{}`: set exactly one of proto, descriptor_set, reflection",
+                schema.name
+            ));
+        }
+        if let Some(proto) = &schema.proto
+            && proto.files.is_empty()
+        {
+            problems.push(format!("schema `{}`: proto.files is empty", schema.name));
+        }
+        if let Some(reflection) = &schema.reflection
+            && self.backend(&reflection.backend).is_none()
+        {
+            problems.push(format!(
+                "schema `{}`: reflection backend `{}` is not defined",
+                schema.name, reflection.backend
+            ));
+        }
+    }
+
+    fn check_api(&self, api: &Api, problems: &mut Vec<String>) {
+        let name = &api.name;
+        if self.backend(&api.backend).is_none() {
+            problems.push(format!(
+                "api `{name}`: backend `{}` is not defined",
+                api.backend
+            ));
+        }
+        if let Some(schema) = &api.schema
+            && self.schema(schema).is_none()
+        {
+            problems.push(format!("api `{name}`: schema `{schema}` is not defined"));
+        }
+        if api.grpc.service.trim().is_empty() {
+            problems.push(format!("api `{name}`: grpc.service is empty"));
+        }
+        if api.timeout.is_zero() {
+            problems.push(format!("api `{name}`: timeout must be above zero"));
+        }
+        let single_method = api.grpc.method.is_some();
+        if let Some(rule) = &api.http {
+            if !single_method {
+                problems.push(format!(
+                    "api `{name}`: `http` needs `grpc.method` (a rule binds one method)"
+                ));
+            }
+            check_rule(name, rule, problems);
+        }
+        if !api.mapping.is_empty() && !single_method {
+            problems.push(format!("api `{name}`: `mapping` needs `grpc.method`"));
+        }
+        if !api.auto_route && !api.annotations && api.http.is_none() {
+            problems.push(format!(
+                "api `{name}`: no route: set `http`, keep `annotations`, or enable `auto_route`"
+            ));
+        }
+        for binding in &api.mapping {
+            match (&binding.from, &binding.value) {
+                (Some(_), Some(_)) | (None, None) => problems.push(format!(
+                    "api `{name}`: binding to `{}` needs exactly one of `from` and `value`",
+                    binding.to
+                )),
+                (Some(Source::Body), _) => {}
+                _ if binding.to.is_empty() => problems.push(format!(
+                    "api `{name}`: a binding without `to` must come `from: body`"
+                )),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn check_rule(api: &str, rule: &HttpRule, problems: &mut Vec<String>) {
+    for (depth, binding) in rule.bindings().enumerate() {
+        match binding.pattern() {
+            None => problems.push(format!(
+                "api `{api}`: an http rule needs exactly one of get, put, post, delete, patch, custom"
+            )),
+            Some((_, path)) if !path.starts_with('/') => {
+                problems.push(format!("api `{api}`: path template `{path}` must start with `/`"))
+            }
+            Some(_) => {}
+        }
+        if depth > 0 && !binding.additional_bindings.is_empty() {
+            problems.push(format!("api `{api}`: additional_bindings may not nest"));
+        }
+    }
+}
+
+fn unique<'a>(names: impl Iterator<Item = &'a str>, what: &str, problems: &mut Vec<String>) {
+    let mut seen = HashSet::new();
+    for name in names {
+        if name.trim().is_empty() {
+            problems.push(format!("a {what} has an empty name"));
+        } else if !seen.insert(name) {
+            problems.push(format!("{what} `{name}` is defined twice"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+backends:
+  - { name: books, protocol: grpc, endpoints: ["127.0.0.1:50051"] }
+schemas:
+  - { name: books, proto: { files: [bookstore.proto], import_paths: [proto] } }
+apis:
+  - name: books
+    backend: books
+    grpc: { service: demo.Bookstore }
+  - name: get-book
+    backend: books
+    grpc: { service: demo.Bookstore, method: GetBook }
+    http: { get: "/v1/books/{id}", additional_bindings: [{ get: "/books/{id}" }] }
+    mapping: [{ from: header.x-tenant, to: tenant }, { value: 3, to: limit }]
+    timeout: 250ms
+"#;
+
+    #[test]
+    fn a_good_document_passes_and_round_trips() {
+        let config = Config::from_yaml(GOOD).expect("parses");
+        config.validate().expect("valid");
+        assert_eq!(
+            config.apis[1].timeout,
+            std::time::Duration::from_millis(250)
+        );
+        let again =
+            Config::from_yaml(&config.to_yaml().expect("serialises")).expect("parses again");
+        assert_eq!(again, config);
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let err = Config::from_yaml("apis: []\nbackend: []\n").expect_err("typo must fail");
+        assert!(err.to_string().contains("unknown field `backend`"), "{err}");
+    }
+
+    /// Each case breaks the good document in one way and names a phrase the error must contain.
+    #[test]
+    fn each_problem_is_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "backend: books\n    grpc: { service: demo.Bookstore }\n  - name: get-book",
+                "backend: nope\n    grpc: { service: demo.Bookstore }\n  - name: get-book",
+                "backend `nope` is not defined",
+            ),
+            (
+                "- name: get-book",
+                "- name: books",
+                "api `books` is defined twice",
+            ),
+            (
+                "get: \"/v1/books/{id}\"",
+                "get: \"v1/books\"",
+                "must start with `/`",
+            ),
+            (
+                "get: \"/v1/books/{id}\"",
+                "get: \"/a\", post: \"/b\"",
+                "exactly one of get",
+            ),
+            (
+                "{ value: 3, to: limit }",
+                "{ from: query.x, value: 3, to: limit }",
+                "exactly one of `from` and `value`",
+            ),
+            (
+                "timeout: 250ms",
+                "timeout: 0s",
+                "timeout must be above zero",
+            ),
+            (
+                "proto: { files: [bookstore.proto], import_paths: [proto] }",
+                "descriptor_set: a.bin, proto: { files: [a.proto] }",
+                "exactly one of proto",
+            ),
+        ];
+        for (from, to, phrase) in cases {
+            let text = GOOD.replacen(from, to, 1);
+            assert_ne!(text, GOOD, "case `{phrase}` did not change the document");
+            let err = Config::from_yaml(&text)
+                .expect("parses")
+                .validate()
+                .expect_err(phrase);
+            assert!(
+                err.to_string().contains(phrase),
+                "expected `{phrase}` in `{err}`"
+            );
+        }
+    }
+
+    #[test]
+    fn whole_service_apis_cannot_carry_a_rule() {
+        let text = GOOD.replacen(
+            "grpc: { service: demo.Bookstore, method: GetBook }",
+            "grpc: { service: demo.Bookstore }",
+            1,
+        );
+        let err = Config::from_yaml(&text)
+            .expect("parses")
+            .validate()
+            .expect_err("must fail");
+        assert!(
+            err.to_string().contains("`http` needs `grpc.method`"),
+            "{err}"
+        );
+    }
+}

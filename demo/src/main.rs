@@ -1,0 +1,137 @@
+//! `gateway-demo`: the demo gRPC backend and the gateway on `demo/gateway.yaml`, in one process.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use clap::Parser;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+#[derive(Parser, Debug)]
+#[command(about = "The demo gRPC backend and the HTTP gateway in front of it")]
+struct Flags {
+    /// Where the demo gRPC backend listens.
+    #[arg(long, default_value = "127.0.0.1:50051")]
+    backend: SocketAddr,
+    /// Where the gateway listens for HTTP.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The gateway config; its `demo` backend is pointed at `--backend`.
+    #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/gateway.yaml"))]
+    config: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let flags = Flags::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).init();
+
+    let backend_listener = TcpListener::bind(flags.backend)
+        .await
+        .with_context(|| format!("binding the backend to {}", flags.backend))?;
+    let backend_addr = backend_listener.local_addr()?;
+    let http_listener = TcpListener::bind(flags.listen)
+        .await
+        .with_context(|| format!("binding the gateway to {}", flags.listen))?;
+    let http_addr = http_listener.local_addr()?;
+    let config = config_for(&flags.config, backend_addr)?;
+
+    // Ctrl-C, or either half ending, stops both.
+    let (stop, _) = watch::channel(false);
+    let stopped = |stop: &watch::Sender<bool>| {
+        let mut receiver = stop.subscribe();
+        async move {
+            let _ = receiver.wait_for(|stopped| *stopped).await;
+        }
+    };
+    let backend = until_done(
+        &stop,
+        gateway_demo::serve_backend(backend_listener, stopped(&stop)),
+    );
+    let settings = gateway_web::Settings::new(config.clone());
+    let gateway = until_done(
+        &stop,
+        gateway_web::run(settings, http_listener, stopped(&stop)),
+    );
+    let ctrl_c = async {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            () = stopped(&stop) => {}
+        }
+        stop.send_replace(true);
+    };
+    print_banner(backend_addr, http_addr, &flags.config);
+    let (backend, gateway, ()) = tokio::join!(backend, gateway, ctrl_c);
+    if config != flags.config {
+        let _ = std::fs::remove_file(&config);
+    }
+    backend.context("demo backend")?;
+    gateway.context("gateway")?;
+    Ok(())
+}
+
+/// Runs `part`, then signals `stop` however it ended.
+async fn until_done(
+    stop: &watch::Sender<bool>,
+    part: impl Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    let result = part.await;
+    stop.send_replace(true);
+    result
+}
+
+/// The config the gateway reads: `path` itself when its `demo` backend already points at `backend`, else an
+/// adjusted copy in the temp dir, with relative paths made absolute since they are relative to the file.
+fn config_for(path: &Path, backend: SocketAddr) -> anyhow::Result<PathBuf> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut config = api_model::Config::from_yaml(&text)
+        .with_context(|| format!("parsing {}", path.display()))?;
+    let endpoint = backend.to_string();
+    let Some(demo) = config.backends.iter_mut().find(|b| b.name == "demo") else {
+        return Ok(path.to_path_buf());
+    };
+    if demo.endpoints == [endpoint.as_str()] {
+        return Ok(path.to_path_buf());
+    }
+    demo.endpoints = vec![endpoint];
+    let base = std::path::absolute(path)?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
+    let absolute = |p: &mut String| *p = base.join(&*p).display().to_string();
+    for schema in &mut config.schemas {
+        if let Some(proto) = &mut schema.proto {
+            proto.import_paths.iter_mut().for_each(absolute);
+        }
+        if let Some(descriptor_set) = &mut schema.descriptor_set {
+            absolute(descriptor_set);
+        }
+    }
+    let copy = std::env::temp_dir().join(format!("gateway-demo-{}.yaml", std::process::id()));
+    std::fs::write(&copy, config.to_yaml()?)
+        .with_context(|| format!("writing {}", copy.display()))?;
+    Ok(copy)
+}
+
+fn print_banner(backend: SocketAddr, http: SocketAddr, config: &Path) {
+    let url = format!("http://{http}");
+    let json = "-H 'content-type: application/json'";
+    println!(
+        "\
+gateway-demo: gRPC backend on {backend}, gateway on {url}, config {config}
+Try:
+  curl -s {url}/v1/shelves
+  curl -s {url}/v1/shelves/1/books/1
+  curl -s {url}/v1/shelves/1/books {json} -d '{{\"title\": \"Solaris\", \"author\": \"Stanislaw Lem\"}}'
+  curl -sN '{url}/v1/shelves/1:watch?count=5&interval_ms=500'
+  curl -si {url}/v1/echo {json} -H 'x-tenant: acme' -d '{{\"message\": \"hello\"}}'
+  curl -si {url}/v1/fail {json} -d '{{\"code\": 5, \"message\": \"no such thing\", \"withDetails\": true}}'
+Ctrl-C stops both.",
+        config = config.display(),
+    );
+}

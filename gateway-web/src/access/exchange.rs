@@ -1,0 +1,216 @@
+//! `Exchange`: one request as every layer after access sees it, parsed once.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use bytes::Bytes;
+use http::{HeaderMap, Method, Request};
+use http_body_util::BodyExt;
+
+use crate::error::{ErrorKind, GatewayError};
+
+/// A request in flight. The body is read lazily, so requests refused before mapping (no route, later auth)
+/// never pay for it.
+pub struct Exchange {
+    /// Set by the request-id interceptor before anything else runs.
+    pub request_id: String,
+    pub method: Method,
+    /// The raw (still percent-encoded) path.
+    pub path: String,
+    /// Decoded query parameters in order; repeated keys are kept.
+    pub query: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    /// The `Host` (or `:authority`) without port, lowercased.
+    pub host: Option<String>,
+    pub remote: Option<SocketAddr>,
+    /// When the gateway accepted the request.
+    pub received: Instant,
+    /// The time the call may take, set by the deadline interceptor; the invoker turns it into a deadline.
+    pub timeout: Option<Duration>,
+    /// Values of the matched route's path variables, in the template's variable order.
+    pub path_values: Vec<String>,
+    body: BodyState,
+}
+
+enum BodyState {
+    Unread { body: Body, limit: usize },
+    Read(Bytes),
+}
+
+impl Exchange {
+    /// Parses the request head; never fails (malformed percent-encoding is decoded lossily).
+    pub fn from_request(
+        request: Request<Body>,
+        body_limit: usize,
+        remote: Option<SocketAddr>,
+    ) -> Self {
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_string();
+        let query = parts.uri.query().map(parse_query).unwrap_or_default();
+        let host = parts
+            .uri
+            .host()
+            .map(str::to_string)
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .map(strip_port)
+            })
+            .map(|h| h.to_ascii_lowercase());
+        Exchange {
+            request_id: String::new(),
+            method: parts.method,
+            path,
+            query,
+            headers: parts.headers,
+            host,
+            remote,
+            received: Instant::now(),
+            timeout: None,
+            path_values: Vec::new(),
+            body: BodyState::Unread {
+                body,
+                limit: body_limit,
+            },
+        }
+    }
+
+    /// Builds an exchange from parts, for tests and internal callers.
+    pub fn for_test(method: Method, path_and_query: &str, body: impl Into<Bytes>) -> Self {
+        let request = Request::builder()
+            .method(method)
+            .uri(path_and_query)
+            .body(Body::from(body.into()))
+            .unwrap_or_default();
+        Self::from_request(request, usize::MAX, None)
+    }
+
+    /// The whole body, read once and kept. Over the limit is a 413.
+    pub async fn body(&mut self) -> Result<Bytes, GatewayError> {
+        let state = std::mem::replace(&mut self.body, BodyState::Read(Bytes::new()));
+        let bytes = match state {
+            BodyState::Read(bytes) => bytes,
+            BodyState::Unread { body, limit } => read_limited(body, limit).await?,
+        };
+        self.body = BodyState::Read(bytes.clone());
+        Ok(bytes)
+    }
+
+    /// The media type of the body without parameters, lowercased (`application/json`).
+    pub fn content_type(&self) -> Option<String> {
+        let value = self
+            .headers
+            .get(http::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?;
+        let essence = value.split(';').next().unwrap_or("").trim();
+        Some(essence.to_ascii_lowercase())
+    }
+
+    /// One header as text; `None` when absent or not visible ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn read_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+    let too_large = || {
+        GatewayError::new(
+            ErrorKind::PayloadTooLarge,
+            format!("request body is larger than {limit} bytes"),
+        )
+    };
+    // Refuse early on a declared length above the limit, before reading a byte of it.
+    if http_body::Body::size_hint(&body).lower() > limit as u64 {
+        return Err(too_large());
+    }
+    let limited = http_body_util::Limited::new(body, limit);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(err)
+            if err
+                .downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(too_large())
+        }
+        Err(err) => Err(GatewayError::invalid_argument(format!(
+            "could not read the request body: {err}"
+        ))),
+    }
+}
+
+fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode_component(key), decode_component(value))
+        })
+        .collect()
+}
+
+/// Decodes a query component: `+` is a space, `%XX` a byte; invalid UTF-8 is replaced, never refused.
+pub fn decode_component(text: &str) -> String {
+    let spaced = text.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+fn strip_port(host: &str) -> String {
+    // An IPv6 literal keeps its brackets; a port follows the last colon outside them.
+    match host.rfind(':') {
+        Some(i) if !host[i..].contains(']') => host[..i].to_string(),
+        _ => host.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_keeps_repeated_keys_and_decodes() {
+        let pairs = parse_query("a=1&a=2&b=x+y%21&c&&d=%ZZ");
+        assert_eq!(
+            pairs,
+            vec![
+                ("a".into(), "1".into()),
+                ("a".into(), "2".into()),
+                ("b".into(), "x y!".into()),
+                ("c".into(), "".into()),
+                ("d".into(), "%ZZ".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn host_loses_its_port() {
+        assert_eq!(strip_port("example.com:8080"), "example.com");
+        assert_eq!(strip_port("[::1]:80"), "[::1]");
+        assert_eq!(strip_port("[::1]"), "[::1]");
+    }
+
+    #[tokio::test]
+    async fn a_body_over_the_limit_is_413() {
+        let request = Request::builder()
+            .uri("/x")
+            .body(Body::from(vec![b'a'; 100]))
+            .unwrap_or_default();
+        let mut exchange = Exchange::from_request(request, 10, None);
+        let err = exchange.body().await.expect_err("too large");
+        assert_eq!(err.status(), 413);
+    }
+
+    #[tokio::test]
+    async fn the_body_is_read_once_and_kept() {
+        let mut exchange = Exchange::for_test(Method::POST, "/x", "hello");
+        assert_eq!(exchange.body().await.ok(), Some(Bytes::from("hello")));
+        assert_eq!(exchange.body().await.ok(), Some(Bytes::from("hello")));
+    }
+}

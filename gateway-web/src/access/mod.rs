@@ -1,0 +1,16 @@
+//! Layer 1, access: the HTTP side. Turns a request into an [`Exchange`], finds its route in the compiled
+//! [`RouteTable`], and turns a [`Reply`] back into a response.
+//!
+//! - `template`: `google.api.http` path templates (`/v1/{name=shelves/*}:verb`), parsed once.
+//! - `route_table`: method + template (+ host) → target, literal segments before variables.
+//! - `exchange`: the parsed request; `reply`: what comes back.
+
+pub mod exchange;
+pub mod reply;
+pub mod route_table;
+pub mod template;
+
+pub use exchange::Exchange;
+pub use reply::{Reply, ReplyBody};
+pub use route_table::{Lookup, RouteTable, RouteTableBuilder};
+pub use template::PathTemplate;

@@ -1,0 +1,121 @@
+//! Loads every schema of a revision into a descriptor pool, and finds services in them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use api_model::{Config, Schema};
+use prost_reflect::{DescriptorPool, ServiceDescriptor};
+
+use super::{BuildContext, BuildError};
+
+/// How long one reflection pull may take before the revision is refused.
+const REFLECTION_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The schemas of one revision, by name, in declaration order.
+pub struct Pools {
+    pools: Vec<(String, DescriptorPool)>,
+}
+
+impl Pools {
+    /// The service in the named schema, or in the first schema that has it.
+    pub fn service(
+        &self,
+        schema: Option<&str>,
+        service: &str,
+    ) -> Result<ServiceDescriptor, String> {
+        let candidates = self
+            .pools
+            .iter()
+            .filter(|(name, _)| schema.is_none_or(|wanted| wanted == name));
+        for (_, pool) in candidates {
+            if let Some(found) = pool.get_service_by_name(service) {
+                return Ok(found);
+            }
+        }
+        Err(match schema {
+            Some(schema) => format!("service `{service}` is not in schema `{schema}`"),
+            None => format!("service `{service}` is in no schema"),
+        })
+    }
+}
+
+pub async fn load(config: &Config, context: &BuildContext) -> Result<Pools, BuildError> {
+    let mut pools = Vec::with_capacity(config.schemas.len());
+    let mut problems = Vec::new();
+    for schema in &config.schemas {
+        match load_one(config, schema, context).await {
+            Ok(pool) => {
+                pools.push((schema.name.clone(), pool));
+            }
+            Err(problem) => problems.push(format!("schema `{}`: {problem}", schema.name)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(Pools { pools })
+    } else {
+        Err(BuildError { problems })
+    }
+}
+
+async fn load_one(
+    config: &Config,
+    schema: &Schema,
+    context: &BuildContext,
+) -> Result<DescriptorPool, String> {
+    if let Some(proto) = &schema.proto {
+        let imports: Vec<_> = proto
+            .import_paths
+            .iter()
+            .map(|p| resolve(&context.base_dir, p))
+            .collect();
+        let imports = if imports.is_empty() {
+            vec![context.base_dir.clone()]
+        } else {
+            imports
+        };
+        let files = proto.files.clone();
+        // Compiling is CPU work; keep it off the runtime's worker threads.
+        return tokio::task::spawn_blocking(move || {
+            proto_registry::compile_files(&files, &imports)
+        })
+        .await
+        .map_err(|err| format!("compiler task failed: {err}"))?
+        .map_err(|err| err.to_string());
+    }
+    if let Some(path) = &schema.descriptor_set {
+        let path = resolve(&context.base_dir, path);
+        let bytes = tokio::fs::read(&path)
+            .await
+            .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        return proto_registry::decode_descriptor_set(&bytes).map_err(|err| err.to_string());
+    }
+    if let Some(reflection) = &schema.reflection {
+        let backend = config
+            .backend(&reflection.backend)
+            .ok_or_else(|| format!("backend `{}` is not defined", reflection.backend))?;
+        let channel = context.channels.channel(backend).await?;
+        return proto_registry::fetch_by_reflection(
+            channel,
+            &reflection.services,
+            REFLECTION_TIMEOUT,
+        )
+        .await
+        .map_err(|err| format!("reflection from backend `{}`: {err}", backend.name));
+    }
+    Err("no source set".into())
+}
+
+fn resolve(base: &Path, path: &str) -> std::path::PathBuf {
+    let path = Path::new(path);
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+impl From<String> for BuildError {
+    fn from(problem: String) -> Self {
+        BuildError::one(problem)
+    }
+}

@@ -1,0 +1,268 @@
+//! `GatewayError`: every refusal and failure, who is at fault, and the one place it becomes an HTTP
+//! response with the JSON shape `{"code", "message", "request_id", "details"?}`.
+
+use std::borrow::Cow;
+
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+/// What went wrong, closed so that one `match` decides the HTTP status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// No route matches the path (404).
+    RouteNotFound,
+    /// The path matches, the method does not; carries the allowed methods (405 + `Allow`).
+    MethodNotAllowed(Vec<http::Method>),
+    /// The client sent something the API cannot accept (400).
+    InvalidArgument,
+    /// A body in a media type the API does not read (415).
+    UnsupportedMediaType,
+    /// A body above the configured limit (413).
+    PayloadTooLarge,
+    /// The backend answered with a gRPC status other than OK.
+    Backend(tonic::Code),
+    /// No connection to the backend could be made (503).
+    BackendUnavailable,
+    /// The backend broke the protocol (502).
+    BadGateway,
+    /// The call's deadline passed before the backend answered (504).
+    DeadlineExceeded,
+    /// A fault of the gateway itself (500). Never used for a client's mistake.
+    Internal,
+}
+
+/// Who caused an error; logs and metrics group by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    Client,
+    Gateway,
+    Backend,
+}
+
+#[derive(Debug, Clone)]
+pub struct GatewayError {
+    pub kind: ErrorKind,
+    pub message: Cow<'static, str>,
+    /// Structured details (e.g. the backend's `google.rpc.Status.details` as proto3 JSON).
+    pub details: Option<serde_json::Value>,
+    /// Set by the request-id interceptor on the way out, so every error body can carry it.
+    pub request_id: Option<String>,
+}
+
+impl GatewayError {
+    pub fn new(kind: ErrorKind, message: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            details: None,
+            request_id: None,
+        }
+    }
+
+    pub fn invalid_argument(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::InvalidArgument, message)
+    }
+
+    pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = Some(details);
+        self
+    }
+
+    pub fn fault(&self) -> Fault {
+        match self.kind {
+            ErrorKind::RouteNotFound
+            | ErrorKind::MethodNotAllowed(_)
+            | ErrorKind::InvalidArgument
+            | ErrorKind::UnsupportedMediaType
+            | ErrorKind::PayloadTooLarge => Fault::Client,
+            ErrorKind::Internal => Fault::Gateway,
+            ErrorKind::Backend(_)
+            | ErrorKind::BackendUnavailable
+            | ErrorKind::BadGateway
+            | ErrorKind::DeadlineExceeded => Fault::Backend,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match &self.kind {
+            ErrorKind::RouteNotFound => StatusCode::NOT_FOUND,
+            ErrorKind::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
+            ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::Backend(code) => grpc_to_http(*code),
+            ErrorKind::BackendUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
+            ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable `code` of the JSON body.
+    pub fn code(&self) -> &'static str {
+        match &self.kind {
+            ErrorKind::RouteNotFound => "route_not_found",
+            ErrorKind::MethodNotAllowed(_) => "method_not_allowed",
+            ErrorKind::InvalidArgument => "invalid_argument",
+            ErrorKind::UnsupportedMediaType => "unsupported_media_type",
+            ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::Backend(code) => grpc_code_name(*code),
+            ErrorKind::BackendUnavailable => "backend_unavailable",
+            ErrorKind::BadGateway => "bad_gateway",
+            ErrorKind::DeadlineExceeded => "deadline_exceeded",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// Renders the JSON error body. A request id is always present: the request-id interceptor sets it on
+    /// every error that passes through it, and the pipeline on the rest.
+    pub fn to_response(&self) -> Response {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            code: &'a str,
+            message: &'a str,
+            request_id: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            details: Option<&'a serde_json::Value>,
+        }
+        let body = Body {
+            code: self.code(),
+            message: &self.message,
+            request_id: self.request_id.as_deref().unwrap_or(""),
+            details: self.details.as_ref(),
+        };
+        // Serialising a struct of strings and a `Value` cannot fail; the fallback keeps this total anyway.
+        let bytes =
+            serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
+        let mut response = (self.status(), Bytes::from(bytes)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        if let ErrorKind::MethodNotAllowed(allowed) = &self.kind {
+            let allow = allowed
+                .iter()
+                .map(http::Method::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if let Ok(value) = HeaderValue::from_str(&allow) {
+                headers.insert(header::ALLOW, value);
+            }
+        }
+        if let Some(id) = self
+            .request_id
+            .as_deref()
+            .and_then(|id| HeaderValue::from_str(id).ok())
+        {
+            headers.insert(crate::interceptors::request_id::HEADER, id);
+        }
+        response
+    }
+}
+
+impl std::fmt::Display for GatewayError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code(), self.message)
+    }
+}
+
+impl std::error::Error for GatewayError {}
+
+/// The google.rpc code → HTTP status table (as in `google/rpc/code.proto` and grpc-gateway).
+pub fn grpc_to_http(code: tonic::Code) -> StatusCode {
+    use tonic::Code;
+    match code {
+        Code::Ok => StatusCode::OK,
+        Code::Cancelled => StatusCode::from_u16(499).unwrap_or(StatusCode::BAD_REQUEST),
+        Code::Unknown => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::InvalidArgument => StatusCode::BAD_REQUEST,
+        Code::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        Code::NotFound => StatusCode::NOT_FOUND,
+        Code::AlreadyExists => StatusCode::CONFLICT,
+        Code::PermissionDenied => StatusCode::FORBIDDEN,
+        Code::ResourceExhausted => StatusCode::TOO_MANY_REQUESTS,
+        Code::FailedPrecondition => StatusCode::BAD_REQUEST,
+        Code::Aborted => StatusCode::CONFLICT,
+        Code::OutOfRange => StatusCode::BAD_REQUEST,
+        Code::Unimplemented => StatusCode::NOT_IMPLEMENTED,
+        Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Code::DataLoss => StatusCode::INTERNAL_SERVER_ERROR,
+        Code::Unauthenticated => StatusCode::UNAUTHORIZED,
+    }
+}
+
+fn grpc_code_name(code: tonic::Code) -> &'static str {
+    use tonic::Code;
+    match code {
+        Code::Ok => "ok",
+        Code::Cancelled => "cancelled",
+        Code::Unknown => "unknown",
+        Code::InvalidArgument => "invalid_argument",
+        Code::DeadlineExceeded => "deadline_exceeded",
+        Code::NotFound => "not_found",
+        Code::AlreadyExists => "already_exists",
+        Code::PermissionDenied => "permission_denied",
+        Code::ResourceExhausted => "resource_exhausted",
+        Code::FailedPrecondition => "failed_precondition",
+        Code::Aborted => "aborted",
+        Code::OutOfRange => "out_of_range",
+        Code::Unimplemented => "unimplemented",
+        Code::Internal => "internal",
+        Code::Unavailable => "unavailable",
+        Code::DataLoss => "data_loss",
+        Code::Unauthenticated => "unauthenticated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tonic::Code;
+
+    /// The standard table, row by row.
+    #[test]
+    fn grpc_codes_map_to_the_standard_http_statuses() {
+        let table = [
+            (Code::InvalidArgument, 400),
+            (Code::FailedPrecondition, 400),
+            (Code::OutOfRange, 400),
+            (Code::Unauthenticated, 401),
+            (Code::PermissionDenied, 403),
+            (Code::NotFound, 404),
+            (Code::AlreadyExists, 409),
+            (Code::Aborted, 409),
+            (Code::ResourceExhausted, 429),
+            (Code::Cancelled, 499),
+            (Code::Unknown, 500),
+            (Code::Internal, 500),
+            (Code::DataLoss, 500),
+            (Code::Unimplemented, 501),
+            (Code::Unavailable, 503),
+            (Code::DeadlineExceeded, 504),
+        ];
+        for (code, status) in table {
+            assert_eq!(grpc_to_http(code).as_u16(), status, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn method_not_allowed_lists_the_allowed_methods() {
+        let mut err = GatewayError::new(
+            ErrorKind::MethodNotAllowed(vec![http::Method::GET, http::Method::POST]),
+            "method DELETE is not allowed here",
+        );
+        err.request_id = Some("abc".into());
+        let response = err.to_response();
+        assert_eq!(response.status(), 405);
+        assert_eq!(response.headers()[header::ALLOW], "GET, POST");
+        assert_eq!(response.headers()["x-request-id"], "abc");
+    }
+}

@@ -1,0 +1,82 @@
+//! `gateway-web --config FILE`: the data plane as a process: flags, logging, runtime, signals.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+#[derive(Parser, Debug)]
+#[command(version, about = "HTTP/JSON to gRPC gateway (data plane)")]
+struct Flags {
+    /// The definitions file (YAML); watched and reloaded on change.
+    #[arg(long, env = "GATEWAY_CONFIG")]
+    config: PathBuf,
+    /// Address to listen on (HTTP/1.1 and h2c).
+    #[arg(long, env = "GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    #[arg(long, default_value_t = 4 << 20)]
+    max_body_bytes: usize,
+    /// How often the config file is checked for changes.
+    #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
+    reload_interval: Duration,
+    /// Runtime worker threads (default: one per core). Benchmarks pin one.
+    #[arg(long, env = "GATEWAY_WORKERS")]
+    workers: Option<usize>,
+    /// Log as JSON lines instead of text.
+    #[arg(long)]
+    log_json: bool,
+}
+
+fn main() -> anyhow::Result<()> {
+    let flags = Flags::parse();
+    init_logging(flags.log_json);
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = flags.workers {
+        runtime.worker_threads(workers.max(1));
+    }
+    runtime.enable_all().build()?.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(flags.listen).await?;
+        let settings = gateway_web::Settings {
+            config_path: flags.config,
+            max_body_bytes: flags.max_body_bytes,
+            reload_interval: flags.reload_interval,
+        };
+        gateway_web::run(settings, listener, shutdown_signal()).await
+    })
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder.json().init()
+    } else {
+        builder.init()
+    }
+}
+
+/// Ctrl-C or SIGTERM: stop accepting, let in-flight requests finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: draining in-flight requests");
+}

@@ -1,0 +1,40 @@
+//! Layer 3, mapping: an HTTP request becomes the RPC's request message, and the reply message becomes JSON.
+//!
+//! Everything that depends only on the definition (field paths, target types, header names, constants) is
+//! resolved once when an API is built ([`RequestPlan::compile`], [`ResponsePlan::compile`]); a definition
+//! that does not fit its schema fails there with a [`PlanError`], never per request. Per request the plans
+//! only parse values and set fields.
+//!
+//! Layout:
+//! - [`http_rule`]: reads a method's `google.api.http` annotation into the shared model type.
+//! - [`request`]: the request plan (body, path variables, query parameters, explicit bindings).
+//! - [`response`]: the response plan (JSON options, `response_body`).
+//! - `bindings`: explicit bindings (`header.x`, `query.x`, `path.x`, `body.a.b`, constants).
+//! - `field_path`: dotted field paths resolved to descriptors, and setting a value at one.
+//! - `scalar`: text (path variables, query parameters, headers, form fields) to a field value.
+//! - `json`: proto3 JSON into the whole message or into one field of any kind.
+//! - `json_error`: decoding a body with errors that name the offending field.
+//! - `params`: key/value pairs (query string, form body) onto fields, by field path.
+
+pub mod http_rule;
+pub mod request;
+pub mod response;
+
+mod bindings;
+mod field_path;
+mod json;
+mod json_error;
+mod params;
+mod scalar;
+
+#[cfg(test)]
+mod tests;
+
+pub use request::{BodyTarget, RequestInput, RequestPlan, RequestSpec};
+pub use response::ResponsePlan;
+
+/// A definition problem found when an API is built (never per request). The message names the API-facing
+/// thing: the field path, the method, the template variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct PlanError(pub String);

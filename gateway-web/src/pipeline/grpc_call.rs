@@ -1,0 +1,119 @@
+//! The centre of a gRPC API's chain: map the exchange to a request message, call the backend, map the reply.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use http::HeaderName;
+use http::uri::PathAndQuery;
+use prost_reflect::MessageDescriptor;
+use tonic::metadata::MetadataMap;
+
+use super::streaming;
+use crate::access::{Exchange, Reply};
+use crate::error::{ErrorKind, GatewayError};
+use crate::interceptors::Endpoint;
+use crate::interceptors::request_id;
+use crate::invoke::grpc::{CallOptions, GrpcClient, status_to_error};
+use crate::mapping::{RequestInput, RequestPlan, ResponsePlan};
+
+/// Everything one (method, HTTP binding) pair needs per request, resolved when the snapshot was built.
+pub struct GrpcCall {
+    /// `/package.Service/Method`.
+    pub path: PathAndQuery,
+    pub output: MessageDescriptor,
+    pub server_streaming: bool,
+    pub client: GrpcClient,
+    pub request: RequestPlan,
+    pub response: Arc<ResponsePlan>,
+    /// Request headers passed on as metadata (lowercase).
+    pub forward_headers: Arc<[HeaderName]>,
+    /// Response metadata returned as headers (lowercase).
+    pub return_metadata: Arc<[HeaderName]>,
+}
+
+#[async_trait]
+impl Endpoint for GrpcCall {
+    async fn call(&self, mut exchange: Exchange) -> Result<Reply, GatewayError> {
+        let body = exchange.body().await?;
+        let content_type = exchange.content_type();
+        let message = self.request.build(&RequestInput {
+            path_values: &exchange.path_values,
+            query: &exchange.query,
+            headers: &exchange.headers,
+            content_type: content_type.as_deref(),
+            body: &body,
+        })?;
+        let options = CallOptions {
+            timeout: remaining(&exchange)?,
+            metadata: self.metadata(&exchange),
+        };
+
+        if self.server_streaming {
+            let (_, stream) = self
+                .client
+                .server_streaming(self.path.clone(), self.output.clone(), message, options)
+                .await
+                .map_err(|status| status_to_error(&status))?;
+            let deadline = options_deadline(&exchange);
+            return Ok(streaming::reply(
+                &exchange,
+                stream,
+                self.response.clone(),
+                deadline,
+            ));
+        }
+
+        let reply = self
+            .client
+            .unary(self.path.clone(), self.output.clone(), message, options)
+            .await
+            .map_err(|status| status_to_error(&status))?;
+        let mut http_reply = Reply::json(self.response.render(&reply.message)?);
+        if !self.return_metadata.is_empty() {
+            let headers = reply.metadata.into_headers();
+            for name in self.return_metadata.iter() {
+                for value in headers.get_all(name) {
+                    http_reply.headers.append(name.clone(), value.clone());
+                }
+            }
+        }
+        Ok(http_reply)
+    }
+}
+
+impl GrpcCall {
+    /// The request id always travels (so backend logs can be joined); other headers only when configured.
+    fn metadata(&self, exchange: &Exchange) -> MetadataMap {
+        let mut headers = http::HeaderMap::with_capacity(self.forward_headers.len() + 1);
+        if let Ok(id) = http::HeaderValue::from_str(&exchange.request_id) {
+            headers.insert(request_id::HEADER, id);
+        }
+        for name in self.forward_headers.iter() {
+            for value in exchange.headers.get_all(name) {
+                headers.append(name.clone(), value.clone());
+            }
+        }
+        MetadataMap::from_headers(headers)
+    }
+}
+
+/// What is left of the exchange's time budget; nothing left is a 504 before the call is even made.
+fn remaining(exchange: &Exchange) -> Result<Option<Duration>, GatewayError> {
+    let Some(timeout) = exchange.timeout else {
+        return Ok(None);
+    };
+    match timeout.checked_sub(exchange.received.elapsed()) {
+        Some(left) if !left.is_zero() => Ok(Some(left)),
+        _ => Err(GatewayError::new(
+            ErrorKind::DeadlineExceeded,
+            "the deadline passed before the call was made",
+        )),
+    }
+}
+
+fn options_deadline(exchange: &Exchange) -> Option<tokio::time::Instant> {
+    exchange
+        .timeout
+        .map(|timeout| tokio::time::Instant::from_std(exchange.received + timeout))
+}

@@ -1,0 +1,49 @@
+//! The life of a request, top to bottom:
+//!
+//! ```text
+//! access      Exchange::from_request            parse the head; the body is read later, on demand
+//! global      [request_id]                      every response, even a 404, carries an id
+//! route       router::Router                    snapshot route table → 404 / 405 / the API
+//! api chain   [deadline, ...]                   built once per API by catalog::chain
+//! call        grpc_call::GrpcCall               mapping → invoke → mapping
+//! ```
+//!
+//! The snapshot is loaded once per request, so a reload mid-request never changes what it sees.
+
+mod grpc_call;
+mod router;
+mod streaming;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::response::{IntoResponse, Response};
+use http::Request;
+
+pub use grpc_call::GrpcCall;
+
+use crate::access::Exchange;
+use crate::interceptors::Next;
+use crate::server::GatewayState;
+
+pub async fn handle(
+    state: Arc<GatewayState>,
+    remote: Option<SocketAddr>,
+    request: Request<Body>,
+) -> Response {
+    let snapshot = state.snapshot.load_full();
+    let exchange = Exchange::from_request(request, state.settings.max_body_bytes, remote);
+    let router = router::Router {
+        snapshot: &snapshot,
+    };
+    match Next::new(&state.global_chain, &router).run(exchange).await {
+        Ok(reply) => reply.into_response(),
+        Err(err) => {
+            if err.fault() != crate::error::Fault::Client {
+                tracing::warn!(code = err.code(), message = %err.message, request_id = ?err.request_id, "request failed");
+            }
+            err.to_response()
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! The centre of the global chain: finds the route in the snapshot and runs the API's own chain.
+
+use async_trait::async_trait;
+
+use crate::access::{Exchange, Lookup, Reply};
+use crate::catalog::Snapshot;
+use crate::error::{ErrorKind, GatewayError};
+use crate::interceptors::{Endpoint, Next};
+
+pub struct Router<'a> {
+    pub snapshot: &'a Snapshot,
+}
+
+#[async_trait]
+impl Endpoint for Router<'_> {
+    async fn call(&self, mut exchange: Exchange) -> Result<Reply, GatewayError> {
+        let found =
+            self.snapshot
+                .routes
+                .lookup(exchange.host.as_deref(), &exchange.method, &exchange.path);
+        match found {
+            Lookup::Found { target, values } => {
+                exchange.path_values = values;
+                Next::new(&target.api.chain, target.call.as_ref())
+                    .run(exchange)
+                    .await
+            }
+            Lookup::MethodNotAllowed(allowed) => Err(GatewayError::new(
+                ErrorKind::MethodNotAllowed(allowed),
+                format!(
+                    "method {} is not allowed on {}",
+                    exchange.method, exchange.path
+                ),
+            )),
+            Lookup::NotFound => Err(GatewayError::new(
+                ErrorKind::RouteNotFound,
+                format!(
+                    "no API is published at {} {}",
+                    exchange.method, exchange.path
+                ),
+            )),
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! Service schemas, bytes in and descriptors out: .proto sources, binary descriptor sets and gRPC
+//! reflection all end as a `prost_reflect::DescriptorPool`.
+//!
+//! # Layout
+//!
+//! - `error`: `SchemaError`, one line per failure naming the file or service at fault.
+//! - `builtin`: google/api, google/rpc and the well-known types, embedded and compiled once.
+//! - `compile`: .proto files from disk or from memory, compiled in process by protox.
+//! - `descriptor_set`: binary FileDescriptorSets, topped up with built-ins they import but lack.
+//! - `reflection`: pulls from a live server over grpc.reflection.v1, falling back to v1alpha.
+//!
+//! **Architecture Invariant:** every entry point returns a linked pool in which the google.api.http
+//! extension is readable on methods (options are kept as bytes, never decoded through `prost_types`).
+
+// A failed unwrap is how a test reports a broken expectation; outside tests the lint stands.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod builtin;
+mod compile;
+mod descriptor_set;
+mod error;
+mod reflection;
+
+pub use builtin::builtin_pool;
+pub use compile::{compile_files, compile_sources};
+pub use descriptor_set::decode_descriptor_set;
+pub use error::SchemaError;
+pub use reflection::fetch_by_reflection;

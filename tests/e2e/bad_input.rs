@@ -1,0 +1,202 @@
+//! Every client mistake is a 4xx in the one JSON error shape; backend faults are 502/503/504; never a 500
+//! for the client's mistake, never a panic.
+
+use serde_json::json;
+
+use crate::harness::{Gateway, demo_config, expect_error, tonic_backend};
+
+#[tokio::test]
+async fn routing_mistakes() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+
+    expect_error(
+        gw.client.get(gw.url("/nope")).send().await.unwrap(),
+        404,
+        "route_not_found",
+    )
+    .await;
+    expect_error(
+        gw.client
+            .get(gw.url("/v1/shelves/1/"))
+            .send()
+            .await
+            .unwrap(),
+        404,
+        "route_not_found",
+    )
+    .await;
+
+    let wrong = gw.client.put(gw.url("/v1/shelves")).send().await.unwrap();
+    let allow = wrong
+        .headers()
+        .get("allow")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    expect_error(wrong, 405, "method_not_allowed").await;
+    assert_eq!(allow, "GET, POST", "Allow lists the methods the path has");
+}
+
+#[tokio::test]
+async fn body_mistakes_are_400_and_name_the_problem() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    let cases: &[(&str, &str)] = &[
+        (r#"{"message": "x""#, "malformed"),
+        (r#"{"mesage": "x"}"#, "mesage"),
+        (r#"{"message": 5}"#, "message"),
+        (r#"{"number": "9223372036854775808"}"#, "number"),
+        (r#"{"color": "PURPLE"}"#, "PURPLE"),
+        (r#"{"nested": {"zz": 1}}"#, "zz"),
+        (r#"[1, 2]"#, "sequence"),
+    ];
+    for (body, phrase) in cases {
+        let response = gw
+            .client
+            .post(gw.url("/v1/echo"))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let error = expect_error(response, 400, "invalid_argument").await;
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(phrase),
+            "{body}: expected `{phrase}` in `{message}`"
+        );
+    }
+}
+
+#[tokio::test]
+async fn query_and_path_mistakes() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    let cases: &[(&str, &str)] = &[
+        ("/v1/shelves/abc", "shelf"),
+        ("/v1/shelves/99999999999999999999", "shelf"),
+        ("/v1/shelves/1/books?page_size=lots", "page_size"),
+        ("/v1/shelves/1/books?filter.genre=NOVEL", "NOVEL"),
+        ("/v1/shelves/1/books?bogus=1", "bogus"),
+        ("/v1/shelves/1/books?page_size=1&page_size=2", "page_size"),
+    ];
+    for (path, phrase) in cases {
+        let error = expect_error(
+            gw.client.get(gw.url(path)).send().await.unwrap(),
+            400,
+            "invalid_argument",
+        )
+        .await;
+        let message = error["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(phrase),
+            "{path}: expected `{phrase}` in `{message}`"
+        );
+    }
+}
+
+#[tokio::test]
+async fn media_type_and_size_limits() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    let xml = gw
+        .client
+        .post(gw.url("/v1/echo"))
+        .header("content-type", "application/xml")
+        .body("<a/>")
+        .send()
+        .await
+        .unwrap();
+    expect_error(xml, 415, "unsupported_media_type").await;
+
+    // The harness sets a 64 KiB limit.
+    let big = json!({"message": "x".repeat(100 * 1024)});
+    let response = gw
+        .client
+        .post(gw.url("/v1/echo"))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 413, "payload_too_large").await;
+
+    let chunked = reqwest::Body::wrap_stream(futures::stream::iter(
+        (0..100).map(|_| Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b' '; 1024]))),
+    ));
+    let response = gw
+        .client
+        .post(gw.url("/v1/echo"))
+        .header("content-type", "application/json")
+        .body(chunked)
+        .send()
+        .await
+        .unwrap();
+    expect_error(response, 413, "payload_too_large").await;
+
+    let no_body_route = gw
+        .client
+        .get(gw.url("/v1/shelves/1"))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    expect_error(no_body_route, 400, "invalid_argument").await;
+}
+
+#[tokio::test]
+async fn an_unreachable_backend_is_503() {
+    // A port that was just free: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let gw = Gateway::start(&demo_config(closed)).await;
+    let response = gw.client.get(gw.url("/v1/shelves/1")).send().await.unwrap();
+    let body = expect_error(response, 503, "backend_unavailable").await;
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("unreachable"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn hostile_paths_never_crash_the_gateway() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    let long = format!("/v1/shelves/{}", "9".repeat(10_000));
+    for path in [
+        "/%",
+        "/v1/shelves/%zz",
+        "/v1/shelves/%F0%28%8C%28",
+        "/v1/{name}",
+        "/v1/shelves/1:",
+        &long,
+        "/v1//books",
+    ] {
+        let response = gw.client.get(gw.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        assert!((400..500).contains(&status), "{path}: {status}");
+    }
+    // Still serving afterwards.
+    assert_eq!(
+        gw.client
+            .get(gw.url("/v1/shelves/1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn a_bad_initial_config_is_refused_with_a_clear_reason() {
+    let backend = tonic_backend().await;
+    let broken = demo_config(backend.addr).replacen("method: Echo }", "method: Ekho }", 1);
+    let err = Gateway::try_start(&broken).await.err().expect("refused");
+    assert!(format!("{err:#}").contains("no method `Ekho`"), "{err:#}");
+}

@@ -1,0 +1,297 @@
+//! Starts real things for the suites: the gateway in process on 127.0.0.1:0, the tonic demo backend, the
+//! Python grpcio peer as a child process. Everything stops when its handle drops.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The tonic demo backend (Bookstore, Echo, reflection v1 + v1alpha).
+pub struct TonicBackend {
+    pub addr: SocketAddr,
+    _stop: oneshot::Sender<()>,
+}
+
+pub async fn tonic_backend() -> TonicBackend {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind backend");
+    let addr = listener.local_addr().expect("backend address");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        if let Err(err) = gateway_demo::serve_backend(listener, shutdown).await {
+            eprintln!("tonic backend failed: {err}");
+        }
+    });
+    TonicBackend { addr, _stop: stop }
+}
+
+/// The Python grpcio peer: an independent gRPC implementation serving the same protos.
+pub struct PythonPeer {
+    pub addr: SocketAddr,
+    _child: tokio::process::Child,
+}
+
+pub async fn python_peer() -> PythonPeer {
+    let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| {
+        let venv = repo_root().join(".venv-peers/bin/python");
+        if venv.exists() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
+    let script = repo_root().join("tests/peers/grpcio_server.py");
+    let mut child = tokio::process::Command::new(&python)
+        .arg(&script)
+        .arg("--port")
+        .arg("0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap_or_else(|err| {
+            panic!(
+                "cannot start {python} {}: {err} (run scripts/test.sh)",
+                script.display()
+            )
+        });
+    let stdout = child.stdout.take().expect("peer stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let port = tokio::time::timeout(Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.expect("peer output") {
+            if let Some(port) = line.strip_prefix("LISTENING ") {
+                return port.trim().parse::<u16>().expect("port");
+            }
+        }
+        panic!("python peer exited before listening");
+    })
+    .await
+    .expect("python peer did not start within 60 s");
+    PythonPeer {
+        addr: SocketAddr::from(([127, 0, 0, 1], port)),
+        _child: child,
+    }
+}
+
+/// A gateway running in this process on its own config file.
+pub struct Gateway {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    config_path: PathBuf,
+    _dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl Gateway {
+    /// Starts a gateway on `yaml` and waits until it serves that revision.
+    pub async fn start(yaml: &str) -> Gateway {
+        Self::try_start(yaml)
+            .await
+            .unwrap_or_else(|err| panic!("gateway refused its config: {err:#}"))
+    }
+
+    /// Starts a gateway; an error when it refuses the config.
+    pub async fn try_start(yaml: &str) -> anyhow::Result<Gateway> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let config_path = dir.path().join("gateway.yaml");
+        std::fs::write(&config_path, yaml).expect("write config");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let addr = listener.local_addr().expect("gateway address");
+        let mut settings = gateway_web::Settings::new(&config_path);
+        settings.reload_interval = Duration::from_millis(100);
+        settings.max_body_bytes = 64 * 1024;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(gateway_web::run(settings, listener, shutdown));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let mut gateway = Gateway {
+            addr,
+            client,
+            config_path,
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        gateway
+            .wait_for_revision(&gateway_web::reload::revision_of(yaml))
+            .await?;
+        Ok(gateway)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Replaces the config file (atomically, as an operator's tooling would).
+    pub fn write_config(&self, yaml: &str) {
+        let temp = self.config_path.with_extension("tmp");
+        std::fs::write(&temp, yaml).expect("write config");
+        std::fs::rename(&temp, &self.config_path).expect("replace config");
+    }
+
+    /// The revision `/readyz` reports.
+    pub async fn revision(&self) -> String {
+        let body: serde_json::Value = self
+            .client
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("readyz json");
+        body["revision"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// Waits until the gateway serves `revision`, or fails if it stopped.
+    pub async fn wait_for_revision(&mut self, revision: &str) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.task.as_ref().is_some_and(JoinHandle::is_finished) {
+                let task = self.task.take().expect("task");
+                return match task.await {
+                    Ok(Ok(())) => Err(anyhow::anyhow!("gateway stopped")),
+                    Ok(Err(err)) => Err(err),
+                    Err(err) => Err(anyhow::anyhow!("gateway panicked: {err}")),
+                };
+            }
+            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
+                && let Ok(body) = response.json::<serde_json::Value>().await
+                && body["revision"] == revision
+            {
+                return Ok(());
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "gateway did not reach revision {revision}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("repo root")
+        .to_path_buf()
+}
+
+/// The demo's proto directory, for configs that compile the demo protos.
+pub fn proto_dir() -> String {
+    repo_root().join("demo/proto").display().to_string()
+}
+
+/// A config publishing the demo services on `backend` the way most suites need them.
+pub fn demo_config(backend: SocketAddr) -> String {
+    format!(
+        r#"
+backends:
+  - {{ name: demo, protocol: grpc, endpoints: ["{backend}"] }}
+schemas:
+  - name: demo
+    proto:
+      files: [demo/bookstore/v1/bookstore.proto, demo/echo/v1/echo.proto]
+      import_paths: ["{protos}"]
+apis:
+  - name: bookstore
+    backend: demo
+    grpc: {{ service: demo.bookstore.v1.Bookstore }}
+    auto_route: true
+  - name: echo
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo, method: Echo }}
+    http: {{ post: /v1/echo, body: "*" }}
+    mapping: [{{ from: header.x-tenant, to: tenant }}]
+    forward_headers: [x-tenant, x-forwarded-thing]
+    return_metadata: [x-echo-server, x-echo-trailer]
+  - name: echo-get
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo, method: Echo }}
+    http: {{ get: "/v1/echo/{{message}}" }}
+  - name: echo-defaults
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo, method: Echo }}
+    http: {{ post: /v1/echo-defaults, body: "*" }}
+    json: {{ emit_defaults: true, proto_field_names: true }}
+  - name: echo-auto
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo }}
+    annotations: false
+    auto_route: true
+  - name: fail
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo, method: Fail }}
+    http: {{ post: /v1/fail, body: "*" }}
+  - name: sleep
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo, method: Sleep }}
+    http: {{ post: /v1/sleep, body: "*" }}
+    timeout: 1s
+  - name: count
+    backend: demo
+    grpc: {{ service: demo.echo.v1.Echo, method: Count }}
+    http: {{ get: "/v1/count/{{n}}" }}
+    timeout: 3s
+"#,
+        protos = proto_dir()
+    )
+}
+
+/// Asserts the one error shape and returns the body.
+pub async fn expect_error(
+    response: reqwest::Response,
+    status: u16,
+    code: &str,
+) -> serde_json::Value {
+    let got = response.status().as_u16();
+    let header_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let body: serde_json::Value = response.json().await.expect("error body is JSON");
+    assert_eq!(got, status, "status for {body}");
+    assert_eq!(body["code"], code, "code in {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "message in {body}"
+    );
+    let id = body["request_id"].as_str().expect("request_id");
+    assert!(!id.is_empty(), "request_id in {body}");
+    assert_eq!(
+        header_id.as_deref(),
+        Some(id),
+        "X-Request-Id header matches the body"
+    );
+    body
+}

@@ -1,0 +1,14 @@
+//! End-to-end suites: one test binary (one link), each module a capability, all against real servers.
+
+// A failed unwrap in a test is a failed test with its location: the right outcome here.
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+mod bad_input;
+mod deadlines;
+mod python_peer;
+mod reload;
+mod schemas;
+mod streaming;
+mod transcoding;
