@@ -48,6 +48,8 @@ impl Config {
 pub enum Protocol {
     /// gRPC over HTTP/2 (also Dubbo 3 Triple, which is gRPC-compatible).
     Grpc,
+    /// Dubbo2 over TCP with hessian2.
+    Dubbo,
 }
 
 /// A named set of endpoints speaking one protocol.
@@ -57,11 +59,84 @@ pub struct Backend {
     /// Unique name that APIs and schemas refer to.
     pub name: String,
     pub protocol: Protocol,
-    /// `host:port` or `http://host:port`; calls are spread over them.
+    /// `host:port` or `http://host:port`; calls are spread over them. May be empty for a Dubbo backend
+    /// whose providers come from a registry.
+    #[serde(default)]
     pub endpoints: Vec<String>,
     /// How long opening a connection may take.
     #[serde(default = "default_connect_timeout", with = "humantime_serde")]
     pub connect_timeout: Duration,
+    /// Dubbo settings (only for `protocol: dubbo`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dubbo: Option<DubboBackend>,
+}
+
+/// How a Dubbo backend's providers are found and reached.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DubboBackend {
+    /// A ZooKeeper registry in Dubbo's layout (`<root>/<interface>/providers/<url>`), watched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zookeeper: Option<ZooKeeperRegistry>,
+    /// Connections kept to each provider (calls are multiplexed over them).
+    #[serde(default = "one")]
+    pub connections: usize,
+    /// Idle time after which a heartbeat is sent; three without any traffic close the connection.
+    #[serde(default = "default_heartbeat", with = "humantime_serde")]
+    pub heartbeat: Duration,
+    /// Largest request or response body, in bytes (Dubbo's default: 8 MiB).
+    #[serde(default = "default_payload_limit")]
+    pub payload_limit: usize,
+    /// How a provider is picked among the live ones.
+    #[serde(default)]
+    pub balance: Balance,
+}
+
+impl Default for DubboBackend {
+    fn default() -> Self {
+        DubboBackend {
+            zookeeper: None,
+            connections: 1,
+            heartbeat: default_heartbeat(),
+            payload_limit: default_payload_limit(),
+            balance: Balance::default(),
+        }
+    }
+}
+
+/// A ZooKeeper ensemble holding Dubbo provider URLs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZooKeeperRegistry {
+    /// `host:port[,host:port...]`.
+    pub address: String,
+    /// The Dubbo root node.
+    #[serde(default = "default_zk_root")]
+    pub root: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Balance {
+    #[default]
+    RoundRobin,
+    Random,
+}
+
+fn one() -> usize {
+    1
+}
+
+fn default_heartbeat() -> Duration {
+    Duration::from_secs(60)
+}
+
+fn default_payload_limit() -> usize {
+    8 << 20
+}
+
+fn default_zk_root() -> String {
+    "/dubbo".into()
 }
 
 fn default_connect_timeout() -> Duration {
@@ -119,8 +194,12 @@ pub struct Api {
     /// The schema that describes the service; when absent, every schema is searched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<String>,
-    /// The gRPC service, and optionally one method of it.
-    pub grpc: GrpcTarget,
+    /// The gRPC service, and optionally one method of it. Exactly one of `grpc` and `dubbo` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grpc: Option<GrpcTarget>,
+    /// The Dubbo method and its typed, named parameters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dubbo: Option<DubboTarget>,
     /// Only requests with this `Host` (port ignored) match; any host when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
@@ -168,6 +247,68 @@ pub struct GrpcTarget {
     /// A method name; when absent the API covers every method of the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
+}
+
+/// One Dubbo method, published through an explicit `http` rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DubboTarget {
+    /// The Java interface, e.g. `org.apache.dubbo.demo.UserService`.
+    pub interface: String,
+    pub method: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Call through `$invoke` (generic invocation): POJOs travel as maps with a `class` key, so the
+    /// provider needs no class the gateway knows. Off: call the method directly with typed arguments.
+    #[serde(default)]
+    pub generic: bool,
+    /// The method's parameters in declaration order; their types also tell overloads apart.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<DubboParam>,
+    /// Keep the `class` key of POJOs in replies.
+    #[serde(default)]
+    pub include_class: bool,
+    /// How Java `long` values render: `auto` (strings only beyond ±2^53, where JSON numbers lose digits),
+    /// `string`, or `number`.
+    #[serde(default)]
+    pub longs: LongRendering,
+    /// Exception class → HTTP status, e.g. `java.lang.IllegalArgumentException: 400`. Others are 502.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub exceptions: std::collections::BTreeMap<String, u16>,
+}
+
+/// One Dubbo parameter: its name (for errors and docs), Java type, and where its value comes from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DubboParam {
+    pub name: String,
+    /// A Java type: `long`, `java.lang.String`, `java.util.List<java.lang.Long>`, `int[]`,
+    /// `java.math.BigDecimal`, `java.util.Date`, `java.time.LocalDate`, or a class name (a POJO).
+    #[serde(rename = "type")]
+    pub java_type: String,
+    /// The class is a Java enum: the value is its constant's name.
+    #[serde(default, rename = "enum")]
+    pub is_enum: bool,
+    /// `path.x`, `query.x`, `header.x`, `body` or `body.a.b`; absent when `value` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<crate::mapping::Source>,
+    /// A constant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<serde_json::Value>,
+    /// A missing value is a 400 rather than `null`.
+    #[serde(default)]
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LongRendering {
+    #[default]
+    Auto,
+    String,
+    Number,
 }
 
 /// How messages become JSON.

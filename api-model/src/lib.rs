@@ -18,7 +18,8 @@ pub mod mapping;
 pub mod validate;
 
 pub use config::{
-    Api, Backend, Config, GrpcTarget, JsonOptions, ProtoSource, Protocol, ReflectionSource, Schema,
+    Api, Backend, Balance, Config, DubboBackend, DubboParam, DubboTarget, GrpcTarget, JsonOptions,
+    LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, ZooKeeperRegistry,
 };
 pub use http_rule::{HttpMethod, HttpRule};
 pub use mapping::{Binding, Source, SourceParseError};

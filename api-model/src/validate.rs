@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::config::{Api, Config, Schema};
+use crate::config::{Api, Config, DubboTarget, Protocol, Schema};
 use crate::http_rule::HttpRule;
 use crate::mapping::Source;
 
@@ -43,9 +43,19 @@ impl Config {
         );
 
         for backend in &self.backends {
-            if backend.endpoints.is_empty() {
+            let registry = backend
+                .dubbo
+                .as_ref()
+                .is_some_and(|d| d.zookeeper.is_some());
+            if backend.endpoints.is_empty() && !registry {
                 problems.push(format!(
-                    "backend `{}`: needs at least one endpoint",
+                    "backend `{}`: needs at least one endpoint (or, for dubbo, a registry)",
+                    backend.name
+                ));
+            }
+            if backend.dubbo.is_some() && backend.protocol != Protocol::Dubbo {
+                problems.push(format!(
+                    "backend `{}`: `dubbo` settings need protocol dubbo",
                     backend.name
                 ));
             }
@@ -106,23 +116,50 @@ impl Config {
         {
             problems.push(format!("api `{name}`: schema `{schema}` is not defined"));
         }
-        if api.grpc.service.trim().is_empty() {
-            problems.push(format!("api `{name}`: grpc.service is empty"));
-        }
         if api.timeout.is_zero() {
             problems.push(format!("api `{name}`: timeout must be above zero"));
         }
-        let single_method = api.grpc.method.is_some();
-        if let Some(rule) = &api.http {
-            if !single_method {
-                problems.push(format!(
-                    "api `{name}`: `http` needs `grpc.method` (a rule binds one method)"
-                ));
+        let protocol = self.backend(&api.backend).map(|b| b.protocol);
+        match (&api.grpc, &api.dubbo) {
+            (Some(grpc), None) => {
+                if grpc.service.trim().is_empty() {
+                    problems.push(format!("api `{name}`: grpc.service is empty"));
+                }
+                if protocol.is_some_and(|p| p != Protocol::Grpc) {
+                    problems.push(format!("api `{name}`: a grpc target needs a grpc backend"));
+                }
+                let single_method = grpc.method.is_some();
+                if api.http.is_some() && !single_method {
+                    problems.push(format!(
+                        "api `{name}`: `http` needs `grpc.method` (a rule binds one method)"
+                    ));
+                }
+                if !api.mapping.is_empty() && !single_method {
+                    problems.push(format!("api `{name}`: `mapping` needs `grpc.method`"));
+                }
             }
-            check_rule(name, rule, problems);
+            (None, Some(dubbo)) => {
+                if protocol.is_some_and(|p| p != Protocol::Dubbo) {
+                    problems.push(format!(
+                        "api `{name}`: a dubbo target needs a dubbo backend"
+                    ));
+                }
+                if api.http.is_none() {
+                    problems.push(format!("api `{name}`: a dubbo api needs an `http` rule"));
+                }
+                if !api.mapping.is_empty() {
+                    problems.push(format!(
+                        "api `{name}`: dubbo apis bind values through `dubbo.params`, not `mapping`"
+                    ));
+                }
+                check_dubbo(name, dubbo, problems);
+            }
+            _ => problems.push(format!(
+                "api `{name}`: set exactly one of `grpc` and `dubbo`"
+            )),
         }
-        if !api.mapping.is_empty() && !single_method {
-            problems.push(format!("api `{name}`: `mapping` needs `grpc.method`"));
+        if let Some(rule) = &api.http {
+            check_rule(name, rule, problems);
         }
         if !api.auto_route && !api.annotations && api.http.is_none() {
             problems.push(format!(
@@ -141,6 +178,40 @@ impl Config {
                 )),
                 _ => {}
             }
+        }
+    }
+}
+
+fn check_dubbo(api: &str, dubbo: &DubboTarget, problems: &mut Vec<String>) {
+    if dubbo.interface.trim().is_empty() || dubbo.method.trim().is_empty() {
+        problems.push(format!(
+            "api `{api}`: dubbo.interface and dubbo.method are required"
+        ));
+    }
+    unique(
+        dubbo.params.iter().map(|p| p.name.as_str()),
+        "dubbo parameter",
+        problems,
+    );
+    for param in &dubbo.params {
+        if param.from.is_some() == param.value.is_some() {
+            problems.push(format!(
+                "api `{api}`: dubbo parameter `{}` needs exactly one of `from` and `value`",
+                param.name
+            ));
+        }
+        if param.java_type.trim().is_empty() {
+            problems.push(format!(
+                "api `{api}`: dubbo parameter `{}` has no type",
+                param.name
+            ));
+        }
+    }
+    for (class, status) in &dubbo.exceptions {
+        if !(400..=599).contains(status) {
+            problems.push(format!(
+                "api `{api}`: exception `{class}` maps to {status}, not an error status (400-599)"
+            ));
         }
     }
 }
@@ -257,6 +328,67 @@ apis:
             let text = GOOD.replacen(from, to, 1);
             assert_ne!(text, GOOD, "case `{phrase}` did not change the document");
             let err = Config::from_yaml(&text)
+                .expect("parses")
+                .validate()
+                .expect_err(phrase);
+            assert!(
+                err.to_string().contains(phrase),
+                "expected `{phrase}` in `{err}`"
+            );
+        }
+    }
+
+    #[test]
+    fn dubbo_apis_are_checked() {
+        let text = r#"
+backends:
+  - { name: users, protocol: dubbo, endpoints: ["127.0.0.1:20880"] }
+  - { name: books, protocol: grpc, endpoints: ["127.0.0.1:50051"] }
+apis:
+  - name: get-user
+    backend: users
+    dubbo:
+      interface: org.demo.UserService
+      method: getUser
+      params: [{ name: id, type: long, from: path.id }]
+      exceptions: { java.lang.IllegalArgumentException: 400 }
+    http: { get: "/users/{id}" }
+"#;
+        Config::from_yaml(text)
+            .expect("parses")
+            .validate()
+            .expect("valid");
+        let cases = [
+            (
+                "backend: users",
+                "backend: books",
+                "a dubbo target needs a dubbo backend",
+            ),
+            (
+                "from: path.id }",
+                "from: path.id, value: 1 }",
+                "exactly one of `from` and `value`",
+            ),
+            (
+                "IllegalArgumentException: 400",
+                "IllegalArgumentException: 200",
+                "not an error status",
+            ),
+            (
+                "    http: { get: \"/users/{id}\" }\n",
+                "",
+                "needs an `http` rule",
+            ),
+            (
+                "endpoints: [\"127.0.0.1:20880\"]",
+                "endpoints: []",
+                "needs at least one endpoint",
+            ),
+        ];
+        for (from, to, phrase) in cases {
+            let broken = text.replacen(from, to, 1);
+            assert_ne!(broken, text, "{phrase}: case did not apply");
+            let err = Config::from_yaml(&broken)
                 .expect("parses")
                 .validate()
                 .expect_err(phrase);

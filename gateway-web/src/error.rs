@@ -27,6 +27,12 @@ pub enum ErrorKind {
     BackendUnavailable,
     /// The backend broke the protocol (502).
     BadGateway,
+    /// A protocol-specific backend failure whose status and code the invoker decided (a Dubbo business
+    /// exception, mapped by the API's exception table; a provider's "service not found").
+    Upstream {
+        status: StatusCode,
+        code: &'static str,
+    },
     /// The call's deadline passed before the backend answered (504).
     DeadlineExceeded,
     /// A fault of the gateway itself (500). Never used for a client's mistake.
@@ -82,9 +88,12 @@ impl GatewayError {
             | ErrorKind::UnsupportedMediaType
             | ErrorKind::PayloadTooLarge => Fault::Client,
             ErrorKind::Internal => Fault::Gateway,
+            // An exception the API maps to a 4xx is, by the API owner's word, the client's mistake.
+            ErrorKind::Upstream { status, .. } if status.is_client_error() => Fault::Client,
             ErrorKind::Backend(_)
             | ErrorKind::BackendUnavailable
             | ErrorKind::BadGateway
+            | ErrorKind::Upstream { .. }
             | ErrorKind::DeadlineExceeded => Fault::Backend,
         }
     }
@@ -99,6 +108,7 @@ impl GatewayError {
             ErrorKind::Backend(code) => grpc_to_http(*code),
             ErrorKind::BackendUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
+            ErrorKind::Upstream { status, .. } => *status,
             ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -115,6 +125,7 @@ impl GatewayError {
             ErrorKind::Backend(code) => grpc_code_name(*code),
             ErrorKind::BackendUnavailable => "backend_unavailable",
             ErrorKind::BadGateway => "bad_gateway",
+            ErrorKind::Upstream { code, .. } => code,
             ErrorKind::DeadlineExceeded => "deadline_exceeded",
             ErrorKind::Internal => "internal",
         }

@@ -104,6 +104,8 @@ async fn readyz(State(state): State<Arc<GatewayState>>) -> Response {
         "age_seconds": age,
         "apis": snapshot.api_count,
         "routes": snapshot.routes.len(),
+        // Reconnects with backoff, never per call: this stays small while a provider is down.
+        "dubbo_connect_attempts": state.build_context.dubbo.connect_attempts(),
     });
     let status = if snapshot.revision.is_empty() {
         503

@@ -34,13 +34,62 @@ pub async fn tonic_backend() -> TonicBackend {
     TonicBackend { addr, _stop: stop }
 }
 
-/// The Python grpcio peer: an independent gRPC implementation serving the same protos.
-pub struct PythonPeer {
+/// A peer process (another implementation of a protocol) that prints `LISTENING <port>` once ready. It is
+/// killed when the handle drops, and exits by itself when its stdin closes.
+pub struct Peer {
     pub addr: SocketAddr,
-    _child: tokio::process::Child,
+    child: tokio::process::Child,
 }
 
-pub async fn python_peer() -> PythonPeer {
+impl Peer {
+    /// Starts `program args... --port 0` and waits (up to 90 s) for its `LISTENING <port>` line.
+    pub async fn start(program: &str, args: &[&str]) -> Peer {
+        Self::start_on(program, args, 0).await
+    }
+
+    /// The same on a chosen port (to restart a provider where it was).
+    pub async fn start_on(program: &str, args: &[&str], port: u16) -> Peer {
+        let mut child = tokio::process::Command::new(program)
+            .args(args)
+            .arg("--port")
+            .arg(port.to_string())
+            .current_dir(repo_root())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap_or_else(|err| {
+                panic!("cannot start {program} {args:?}: {err} (run scripts/test.sh)")
+            });
+        let stdout = child.stdout.take().expect("peer stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let port = tokio::time::timeout(Duration::from_secs(90), async {
+            while let Some(line) = lines.next_line().await.expect("peer output") {
+                if let Some(port) = line.strip_prefix("LISTENING ") {
+                    return port.trim().parse::<u16>().expect("port");
+                }
+            }
+            panic!("{program} {args:?} exited before listening");
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{program} {args:?} did not start within 90 s"));
+        // Keep draining its stdout so a chatty peer never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        Peer {
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            child,
+        }
+    }
+
+    /// Kills the process now (a provider going away under load).
+    pub async fn kill(mut self) {
+        let _ = self.child.kill().await;
+    }
+}
+
+/// The Python grpcio peer: an independent gRPC implementation serving the demo protos.
+pub async fn python_peer() -> Peer {
     let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| {
         let venv = repo_root().join(".venv-peers/bin/python");
         if venv.exists() {
@@ -49,38 +98,7 @@ pub async fn python_peer() -> PythonPeer {
             "python3".into()
         }
     });
-    let script = repo_root().join("tests/peers/grpcio_server.py");
-    let mut child = tokio::process::Command::new(&python)
-        .arg(&script)
-        .arg("--port")
-        .arg("0")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap_or_else(|err| {
-            panic!(
-                "cannot start {python} {}: {err} (run scripts/test.sh)",
-                script.display()
-            )
-        });
-    let stdout = child.stdout.take().expect("peer stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let port = tokio::time::timeout(Duration::from_secs(60), async {
-        while let Some(line) = lines.next_line().await.expect("peer output") {
-            if let Some(port) = line.strip_prefix("LISTENING ") {
-                return port.trim().parse::<u16>().expect("port");
-            }
-        }
-        panic!("python peer exited before listening");
-    })
-    .await
-    .expect("python peer did not start within 60 s");
-    PythonPeer {
-        addr: SocketAddr::from(([127, 0, 0, 1], port)),
-        _child: child,
-    }
+    Peer::start(&python, &["tests/peers/grpcio_server.py"]).await
 }
 
 /// A gateway running in this process on its own config file.

@@ -7,6 +7,7 @@ mod harness;
 
 mod bad_input;
 mod deadlines;
+mod dubbo;
 mod python_peer;
 mod reload;
 mod schemas;

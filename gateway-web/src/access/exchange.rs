@@ -110,6 +110,21 @@ impl Exchange {
         Some(essence.to_ascii_lowercase())
     }
 
+    /// What is left of the time budget the deadline interceptor set; `None` when none was set. Nothing
+    /// left is a 504 before a call is even made.
+    pub fn remaining(&self) -> Result<Option<Duration>, GatewayError> {
+        let Some(timeout) = self.timeout else {
+            return Ok(None);
+        };
+        match timeout.checked_sub(self.received.elapsed()) {
+            Some(left) if !left.is_zero() => Ok(Some(left)),
+            _ => Err(GatewayError::new(
+                ErrorKind::DeadlineExceeded,
+                "the deadline passed before the call was made",
+            )),
+        }
+    }
+
     /// One header as text; `None` when absent or not visible ASCII.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())

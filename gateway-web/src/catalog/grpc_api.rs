@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use api_model::{Api, HttpMethod, HttpRule};
+use api_model::{Api, GrpcTarget, HttpMethod, HttpRule};
 use http::HeaderName;
 use http::uri::PathAndQuery;
 use prost_reflect::MethodDescriptor;
@@ -24,15 +24,16 @@ struct Binding {
 
 pub fn add_routes(
     api: &Api,
+    target: &GrpcTarget,
     pools: &Pools,
     channel: Channel,
     routes: &mut RouteTableBuilder<Arc<Route>>,
 ) -> Result<(), BuildError> {
     let fail = |problem: String| BuildError::one(format!("api `{}`: {problem}", api.name));
     let service = pools
-        .service(api.schema.as_deref(), &api.grpc.service)
+        .service(api.schema.as_deref(), &target.service)
         .map_err(fail)?;
-    let methods: Vec<MethodDescriptor> = match &api.grpc.method {
+    let methods: Vec<MethodDescriptor> = match &target.method {
         Some(name) => vec![
             service
                 .methods()
@@ -58,7 +59,7 @@ pub fn add_routes(
     let mut published = 0;
     for method in methods {
         if method.is_client_streaming() {
-            if api.grpc.method.is_some() {
+            if target.method.is_some() {
                 problems.push(format!(
                     "api `{}`: method `{}` streams requests, which HTTP/JSON cannot carry",
                     api.name,

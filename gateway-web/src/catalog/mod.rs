@@ -1,12 +1,14 @@
 //! Builds published definitions into an immutable [`Snapshot`] the hot path reads, off the hot path.
 //!
 //! - `schemas`: loads each schema source into a descriptor pool (files, descriptor sets, reflection).
+//! - `dubbo_api`: one Dubbo API → its route, with compiled parameter bindings and the backend's client.
 //! - `grpc_api`: one API definition → its routes, each with a compiled mapping and a pooled client.
 //! - `chain`: the per-API interceptor order, in one place.
 //!
 //! Everything that can be wrong with a definition is found here; a request never parses config.
 
 mod chain;
+mod dubbo_api;
 mod grpc_api;
 mod schemas;
 
@@ -18,6 +20,8 @@ use api_model::Config;
 
 use crate::access::{RouteTable, RouteTableBuilder};
 use crate::interceptors::{Endpoint, Interceptor};
+use crate::invoke::dubbo::DubboPool;
+use crate::invoke::dubbo::registry::Registries;
 use crate::invoke::grpc::ChannelPool;
 
 pub use chain::api_chain;
@@ -62,6 +66,10 @@ pub struct BuildContext {
     pub base_dir: PathBuf,
     /// Channels outlive snapshots; a build reuses them.
     pub channels: ChannelPool,
+    /// Dubbo provider connections, likewise shared across snapshots.
+    pub dubbo: DubboPool,
+    /// Registry sessions and watchers, likewise.
+    pub registries: Registries,
 }
 
 /// Why a revision was refused; every problem, each naming the item.
@@ -95,14 +103,18 @@ pub async fn build(
         let Some(backend) = config.backend(&api.backend) else {
             continue;
         };
-        let channel = match context.channels.channel(backend).await {
-            Ok(channel) => channel,
-            Err(problem) => {
-                problems.push(problem);
-                continue;
+        let added = match (&api.grpc, &api.dubbo) {
+            (Some(target), _) => match context.channels.channel(backend).await {
+                Ok(channel) => grpc_api::add_routes(api, target, &pools, channel, &mut routes),
+                Err(problem) => Err(BuildError::one(problem)),
+            },
+            (_, Some(target)) => {
+                dubbo_api::add_routes(api, target, backend, context, &mut routes).await
             }
+            // `validate` already refused an API with neither.
+            (None, None) => Ok(()),
         };
-        if let Err(err) = grpc_api::add_routes(api, &pools, channel, &mut routes) {
+        if let Err(err) = added {
             problems.extend(err.problems);
         }
     }

@@ -6,6 +6,7 @@
 //! only parse values and set fields.
 //!
 //! Layout:
+//! - [`dubbo`]: typed, named Dubbo arguments from the request, and hessian2 replies to JSON.
 //! - [`http_rule`]: reads a method's `google.api.http` annotation into the shared model type.
 //! - [`request`]: the request plan (body, path variables, query parameters, explicit bindings).
 //! - [`response`]: the response plan (JSON options, `response_body`).
@@ -16,6 +17,7 @@
 //! - `json_error`: decoding a body with errors that name the offending field.
 //! - `params`: key/value pairs (query string, form body) onto fields, by field path.
 
+pub mod dubbo;
 pub mod http_rule;
 pub mod request;
 pub mod response;

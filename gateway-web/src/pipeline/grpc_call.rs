@@ -1,7 +1,6 @@
 //! The centre of a gRPC API's chain: map the exchange to a request message, call the backend, map the reply.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use http::HeaderName;
@@ -11,7 +10,7 @@ use tonic::metadata::MetadataMap;
 
 use super::streaming;
 use crate::access::{Exchange, Reply};
-use crate::error::{ErrorKind, GatewayError};
+use crate::error::GatewayError;
 use crate::interceptors::Endpoint;
 use crate::interceptors::request_id;
 use crate::invoke::grpc::{CallOptions, GrpcClient, status_to_error};
@@ -45,7 +44,7 @@ impl Endpoint for GrpcCall {
             body: &body,
         })?;
         let options = CallOptions {
-            timeout: remaining(&exchange)?,
+            timeout: exchange.remaining()?,
             metadata: self.metadata(&exchange),
         };
 
@@ -95,20 +94,6 @@ impl GrpcCall {
             }
         }
         MetadataMap::from_headers(headers)
-    }
-}
-
-/// What is left of the exchange's time budget; nothing left is a 504 before the call is even made.
-fn remaining(exchange: &Exchange) -> Result<Option<Duration>, GatewayError> {
-    let Some(timeout) = exchange.timeout else {
-        return Ok(None);
-    };
-    match timeout.checked_sub(exchange.received.elapsed()) {
-        Some(left) if !left.is_zero() => Ok(Some(left)),
-        _ => Err(GatewayError::new(
-            ErrorKind::DeadlineExceeded,
-            "the deadline passed before the call was made",
-        )),
     }
 }
 

@@ -5,11 +5,12 @@
 //! global      [request_id]                      every response, even a 404, carries an id
 //! route       router::Router                    snapshot route table → 404 / 405 / the API
 //! api chain   [deadline, ...]                   built once per API by catalog::chain
-//! call        grpc_call::GrpcCall               mapping → invoke → mapping
+//! call        grpc_call::GrpcCall / dubbo_call::DubboCall    mapping → invoke → mapping
 //! ```
 //!
 //! The snapshot is loaded once per request, so a reload mid-request never changes what it sees.
 
+mod dubbo_call;
 mod grpc_call;
 mod router;
 mod streaming;
@@ -21,6 +22,7 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::Request;
 
+pub use dubbo_call::DubboCall;
 pub use grpc_call::GrpcCall;
 
 use crate::access::Exchange;

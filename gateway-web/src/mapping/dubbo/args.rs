@@ -1,0 +1,282 @@
+//! The compiled argument plan of a Dubbo API: each parameter's type and source resolved once; per request
+//! only values are read and coerced. Arguments are bound by name and source, never by JSON key order.
+
+use api_model::{DubboParam, Source};
+use http::HeaderName;
+use serde_json::Value as Json;
+use serde_json::value::RawValue;
+
+use super::coerce::{self, PojoForm};
+use super::java_type::JavaType;
+use crate::error::{ErrorKind, GatewayError};
+use crate::invoke::dubbo::hessian2::Value;
+use crate::mapping::{PlanError, RequestInput};
+
+pub struct ArgsPlan {
+    params: Vec<ParamPlan>,
+    reads_body: bool,
+    /// Query parameters some parameter reads; any other is refused.
+    query_names: Vec<String>,
+}
+
+struct ParamPlan {
+    name: String,
+    ty: JavaType,
+    source: ParamSource,
+    required: bool,
+    form: PojoForm,
+}
+
+enum ParamSource {
+    Path(usize),
+    Query(String),
+    Header(HeaderName),
+    Body,
+    BodyField(Vec<String>),
+    Constant(Value),
+}
+
+impl ArgsPlan {
+    pub fn compile(
+        params: &[DubboParam],
+        path_variables: &[String],
+        form: PojoForm,
+    ) -> Result<ArgsPlan, PlanError> {
+        let mut plans = Vec::with_capacity(params.len());
+        for param in params {
+            let fail =
+                |problem: String| PlanError(format!("parameter `{}`: {problem}", param.name));
+            let ty = JavaType::parse(&param.java_type, param.is_enum).map_err(fail)?;
+            let source = match (&param.from, &param.value) {
+                (Some(Source::Path(name)), _) => {
+                    ParamSource::Path(path_variables.iter().position(|v| v == name).ok_or_else(
+                        || fail(format!("the path template has no variable `{name}`")),
+                    )?)
+                }
+                (Some(Source::Query(name)), _) => ParamSource::Query(name.clone()),
+                (Some(Source::Header(name)), _) => ParamSource::Header(
+                    HeaderName::from_bytes(name.as_bytes())
+                        .map_err(|_| fail(format!("`{name}` is not a header name")))?,
+                ),
+                (Some(Source::Body), _) => ParamSource::Body,
+                (Some(Source::BodyField(path)), _) => ParamSource::BodyField(path.clone()),
+                (None, Some(constant)) => ParamSource::Constant(
+                    coerce::from_json(&ty, constant, None, form)
+                        .map_err(|e| fail(format!("constant: {e}")))?,
+                ),
+                (None, None) => return Err(fail("needs `from` or `value`".into())),
+            };
+            plans.push(ParamPlan {
+                name: param.name.clone(),
+                required: param.required || ty.is_primitive(),
+                ty,
+                source,
+                form,
+            });
+        }
+        for (index, variable) in path_variables.iter().enumerate() {
+            if !plans
+                .iter()
+                .any(|p| matches!(p.source, ParamSource::Path(i) if i == index))
+            {
+                return Err(PlanError(format!(
+                    "path variable `{variable}` is bound to no parameter"
+                )));
+            }
+        }
+        let reads_body = plans
+            .iter()
+            .any(|p| matches!(p.source, ParamSource::Body | ParamSource::BodyField(_)));
+        let query_names = plans
+            .iter()
+            .filter_map(|p| {
+                if let ParamSource::Query(n) = &p.source {
+                    Some(n.clone())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        Ok(ArgsPlan {
+            params: plans,
+            reads_body,
+            query_names,
+        })
+    }
+
+    /// The erased Java types, in order: the method's signature, which also picks among overloads.
+    pub fn parameter_types(&self) -> Vec<String> {
+        self.params.iter().map(|p| p.ty.erasure()).collect()
+    }
+
+    pub fn build(&self, input: &RequestInput<'_>) -> Result<Vec<Value>, GatewayError> {
+        if let Some((name, _)) = input
+            .query
+            .iter()
+            .find(|(name, _)| !self.query_names.contains(name))
+        {
+            return Err(GatewayError::invalid_argument(format!(
+                "unknown query parameter `{name}`"
+            )));
+        }
+        let body = self.body(input)?;
+        let mut values = Vec::with_capacity(self.params.len());
+        for param in &self.params {
+            let value = param.read(input, body.as_ref()).map_err(|problem| {
+                GatewayError::invalid_argument(format!(
+                    "parameter `{}` ({}): {problem}",
+                    param.name, param.ty
+                ))
+            })?;
+            values.push(value);
+        }
+        Ok(values)
+    }
+
+    fn body<'a>(&self, input: &RequestInput<'a>) -> Result<Option<Body<'a>>, GatewayError> {
+        if input.body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        if !self.reads_body {
+            return Err(GatewayError::invalid_argument(
+                "this API takes no request body",
+            ));
+        }
+        match input.content_type {
+            None | Some("application/json") => {}
+            Some(other) if other.ends_with("+json") => {}
+            Some(other) => {
+                return Err(GatewayError::new(
+                    ErrorKind::UnsupportedMediaType,
+                    format!("media type `{other}` is not supported; send application/json"),
+                ));
+            }
+        }
+        let json: Json = serde_json::from_slice(input.body)
+            .map_err(|err| GatewayError::invalid_argument(format!("malformed JSON body: {err}")))?;
+        Ok(Some(Body {
+            json,
+            raw: input.body,
+        }))
+    }
+}
+
+struct Body<'a> {
+    json: Json,
+    raw: &'a [u8],
+}
+
+impl ParamPlan {
+    fn read(&self, input: &RequestInput<'_>, body: Option<&Body<'_>>) -> Result<Value, String> {
+        let missing = || {
+            if self.required {
+                Err("is required".to_string())
+            } else {
+                Ok(Value::Null)
+            }
+        };
+        match &self.source {
+            ParamSource::Constant(value) => Ok(value.clone()),
+            ParamSource::Path(index) => match input.path_values.get(*index) {
+                Some(text) => coerce::from_text(&self.ty, text, self.form),
+                None => missing(),
+            },
+            ParamSource::Header(name) => match input.headers.get(name) {
+                Some(value) => {
+                    let text = value
+                        .to_str()
+                        .map_err(|_| format!("header `{name}` is not visible ASCII"))?;
+                    coerce::from_text(&self.ty, text, self.form)
+                }
+                None => missing(),
+            },
+            ParamSource::Query(name) => {
+                let mut occurrences = input
+                    .query
+                    .iter()
+                    .filter(|(n, _)| n == name)
+                    .map(|(_, v)| v.as_str());
+                match &self.ty {
+                    JavaType::Array(item)
+                    | JavaType::List {
+                        item: Some(item), ..
+                    } => {
+                        let items: Vec<Value> = occurrences
+                            .map(|text| coerce::from_text(item, text, self.form))
+                            .collect::<Result<_, _>>()?;
+                        if items.is_empty() {
+                            return missing();
+                        }
+                        let type_name =
+                            matches!(self.ty, JavaType::Array(_)).then(|| item.array_type_name());
+                        Ok(Value::List(crate::invoke::dubbo::hessian2::List {
+                            type_name,
+                            items,
+                        }))
+                    }
+                    _ => match (occurrences.next(), occurrences.next()) {
+                        (None, _) => missing(),
+                        (Some(text), None) => coerce::from_text(&self.ty, text, self.form),
+                        (Some(_), Some(_)) => {
+                            Err(format!("query parameter `{name}` is given more than once"))
+                        }
+                    },
+                }
+            }
+            ParamSource::Body => match body {
+                Some(body) => coerce::from_json(
+                    &self.ty,
+                    &body.json,
+                    self.raw_number(body.raw, &[]).as_deref(),
+                    self.form,
+                ),
+                None => missing(),
+            },
+            ParamSource::BodyField(path) => {
+                let found = body.and_then(|b| {
+                    path.iter()
+                        .try_fold(&b.json, |json, key| json.get(key))
+                        .map(|j| (b, j))
+                });
+                match found {
+                    Some((_, Json::Null)) | None => missing(),
+                    Some((b, json)) => coerce::from_json(
+                        &self.ty,
+                        json,
+                        self.raw_number(b.raw, path).as_deref(),
+                        self.form,
+                    ),
+                }
+            }
+        }
+    }
+}
+
+impl ParamPlan {
+    /// Re-reads the body only for a BigDecimal, the one type a parsed float would damage.
+    fn raw_number(&self, body: &[u8], path: &[String]) -> Option<String> {
+        (self.ty == JavaType::BigDecimal)
+            .then(|| raw_number(body, path))
+            .flatten()
+    }
+}
+
+/// The literal text of the number at `path` in the body, so a BigDecimal keeps every digit a float
+/// would lose. `None` when the value there is not a number literal.
+fn raw_number(body: &[u8], path: &[String]) -> Option<String> {
+    fn at(text: &str, path: &[String]) -> Option<String> {
+        match path.split_first() {
+            None => {
+                let text = text.trim();
+                text.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+                    .then(|| text.to_string())
+            }
+            Some((key, rest)) => {
+                let members: std::collections::HashMap<String, &RawValue> =
+                    serde_json::from_str(text).ok()?;
+                at(members.get(key)?.get(), rest)
+            }
+        }
+    }
+    at(std::str::from_utf8(body).ok()?, path)
+}

@@ -1,0 +1,6 @@
+package org.apache.dubbo.demo;
+
+public enum Role {
+    ADMIN,
+    MEMBER
+}
