@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and the end-to-end suites against real peers (tonic, Python grpcio, Dubbo
-# providers from npm and Java, Triple, ZooKeeper).
+# providers from npm and Java, Triple, ZooKeeper, Postgres), then the portal UI in headless Chromium.
 # The Python peer's packages go into .venv-peers (pinned in tests/peers/requirements.txt) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-peers
-if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator' 2>/dev/null; then
     echo "==> installing the Python gRPC peer into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
@@ -16,4 +16,14 @@ export GATEWAY_TEST_PYTHON="$PWD/$venv/bin/python"
 # Dubbo peers: Java provider (Caucho hessian), sofa-rpc-node, dubbo.ts, the Triple server, ZooKeeper.
 bash tests/peers/dubbo/install.sh
 
+# The portal UI's browser test drives Debian's Chromium (never a downloaded browser).
+if [ ! -x /usr/bin/chromium ]; then
+    echo "==> apt-get install chromium"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+fi
+
 cargo test --workspace --locked "$@"
+
+echo "==> portal UI in headless Chromium"
+bash gateway-portal/ui-tests/run.sh

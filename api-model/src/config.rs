@@ -154,6 +154,9 @@ pub struct Schema {
     /// A binary `FileDescriptorSet` (as written by `protoc --include_imports -o`), by path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub descriptor_set: Option<String>,
+    /// The same, embedded as base64: what a published revision carries, so it is self-contained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub descriptor_set_base64: Option<String>,
     /// Pulled from a live server by gRPC reflection when the snapshot is built.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reflection: Option<ReflectionSource>,

@@ -80,11 +80,12 @@ impl Config {
         let sources = [
             schema.proto.is_some(),
             schema.descriptor_set.is_some(),
+            schema.descriptor_set_base64.is_some(),
             schema.reflection.is_some(),
         ];
         if sources.iter().filter(|set| **set).count() != 1 {
             problems.push(format!(
-                "schema `{}`: set exactly one of proto, descriptor_set, reflection",
+                "schema `{}`: set exactly one of proto, descriptor_set, descriptor_set_base64, reflection",
                 schema.name
             ));
         }

@@ -1,12 +1,14 @@
-//! The demo gRPC backend: a bookstore whose `google.api.http` annotations cover every HTTP-rule feature, and
-//! an echo service without annotations that reflects what it received. The same backend serves the demo
-//! command and the gateway's end-to-end tests.
+//! The demo backends: over gRPC a bookstore whose `google.api.http` annotations cover every HTTP-rule
+//! feature, and an echo service without annotations that reflects what it received; over Dubbo2 a small
+//! `UserService`. The same gRPC backend serves the demo command and the gateway's end-to-end tests.
 //!
 //! Layout:
 //! - [`pb`]: the generated messages, clients and servers (tonic/prost, from `proto/` via protox).
 //! - [`bookstore`]: the `demo.bookstore.v1.Bookstore` service over in-memory state.
 //! - [`echo`]: the `demo.echo.v1.Echo` service.
 //! - [`serve_backend`]: both services plus gRPC reflection (v1 and v1alpha) on one listener.
+//! - [`dubbo`]: a Dubbo2 provider on the gateway's hessian2 codec; [`serve_dubbo`] serves the demo's
+//!   `org.apache.dubbo.demo.UserService`, and the benchmark tools reuse its parts.
 
 use std::future::Future;
 use std::path::PathBuf;
@@ -16,7 +18,10 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 pub mod bookstore;
+pub mod dubbo;
 pub mod echo;
+
+pub use dubbo::serve_dubbo;
 
 /// Generated code, one module per proto package.
 pub mod pb {

@@ -1,4 +1,5 @@
-//! `gateway-demo`: the demo gRPC backend and the gateway on `demo/gateway.yaml`, in one process.
+//! `gateway-demo`: the demo gRPC backend, the demo Dubbo provider and the gateway on `demo/gateway.yaml`,
+//! in one process.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -10,15 +11,18 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 #[derive(Parser, Debug)]
-#[command(about = "The demo gRPC backend and the HTTP gateway in front of it")]
+#[command(about = "The demo gRPC and Dubbo backends and the HTTP gateway in front of them")]
 struct Flags {
     /// Where the demo gRPC backend listens.
     #[arg(long, default_value = "127.0.0.1:50051")]
     backend: SocketAddr,
+    /// Where the demo Dubbo provider (`org.apache.dubbo.demo.UserService`) listens.
+    #[arg(long, default_value = "127.0.0.1:20880")]
+    dubbo: SocketAddr,
     /// Where the gateway listens for HTTP.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// The gateway config; its `demo` backend is pointed at `--backend`.
+    /// The gateway config; its `demo` backend is pointed at `--backend`, its `users` backend at `--dubbo`.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/gateway.yaml"))]
     config: PathBuf,
 }
@@ -34,13 +38,20 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the backend to {}", flags.backend))?;
     let backend_addr = backend_listener.local_addr()?;
+    let dubbo_listener = TcpListener::bind(flags.dubbo)
+        .await
+        .with_context(|| format!("binding the Dubbo provider to {}", flags.dubbo))?;
+    let dubbo_addr = dubbo_listener.local_addr()?;
     let http_listener = TcpListener::bind(flags.listen)
         .await
         .with_context(|| format!("binding the gateway to {}", flags.listen))?;
     let http_addr = http_listener.local_addr()?;
-    let config = config_for(&flags.config, backend_addr)?;
+    let config = config_for(
+        &flags.config,
+        &[("demo", backend_addr), ("users", dubbo_addr)],
+    )?;
 
-    // Ctrl-C, or either half ending, stops both.
+    // Ctrl-C, or any part ending, stops them all.
     let (stop, _) = watch::channel(false);
     let stopped = |stop: &watch::Sender<bool>| {
         let mut receiver = stop.subscribe();
@@ -51,6 +62,10 @@ async fn main() -> anyhow::Result<()> {
     let backend = until_done(
         &stop,
         gateway_demo::serve_backend(backend_listener, stopped(&stop)),
+    );
+    let dubbo = until_done(
+        &stop,
+        gateway_demo::serve_dubbo(dubbo_listener, stopped(&stop)),
     );
     let settings = gateway_web::Settings::new(config.clone());
     let gateway = until_done(
@@ -64,12 +79,13 @@ async fn main() -> anyhow::Result<()> {
         }
         stop.send_replace(true);
     };
-    print_banner(backend_addr, http_addr, &flags.config);
-    let (backend, gateway, ()) = tokio::join!(backend, gateway, ctrl_c);
+    print_banner(backend_addr, dubbo_addr, http_addr, &flags.config);
+    let (backend, dubbo, gateway, ()) = tokio::join!(backend, dubbo, gateway, ctrl_c);
     if config != flags.config {
         let _ = std::fs::remove_file(&config);
     }
     backend.context("demo backend")?;
+    dubbo.context("demo Dubbo provider")?;
     gateway.context("gateway")?;
     Ok(())
 }
@@ -84,21 +100,28 @@ async fn until_done(
     result
 }
 
-/// The config the gateway reads: `path` itself when its `demo` backend already points at `backend`, else an
-/// adjusted copy in the temp dir, with relative paths made absolute since they are relative to the file.
-fn config_for(path: &Path, backend: SocketAddr) -> anyhow::Result<PathBuf> {
+/// The config the gateway reads: `path` itself when each named backend it has already points at its
+/// address, else an adjusted copy in the temp dir, with relative paths made absolute since they are
+/// relative to the file.
+fn config_for(path: &Path, backends: &[(&str, SocketAddr)]) -> anyhow::Result<PathBuf> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut config = api_model::Config::from_yaml(&text)
         .with_context(|| format!("parsing {}", path.display()))?;
-    let endpoint = backend.to_string();
-    let Some(demo) = config.backends.iter_mut().find(|b| b.name == "demo") else {
-        return Ok(path.to_path_buf());
-    };
-    if demo.endpoints == [endpoint.as_str()] {
+    let mut changed = false;
+    for (name, address) in backends {
+        let endpoint = address.to_string();
+        let Some(backend) = config.backends.iter_mut().find(|b| b.name == *name) else {
+            continue;
+        };
+        if backend.endpoints != [endpoint.as_str()] {
+            backend.endpoints = vec![endpoint];
+            changed = true;
+        }
+    }
+    if !changed {
         return Ok(path.to_path_buf());
     }
-    demo.endpoints = vec![endpoint];
     let base = std::path::absolute(path)?
         .parent()
         .map(Path::to_path_buf)
@@ -118,12 +141,12 @@ fn config_for(path: &Path, backend: SocketAddr) -> anyhow::Result<PathBuf> {
     Ok(copy)
 }
 
-fn print_banner(backend: SocketAddr, http: SocketAddr, config: &Path) {
+fn print_banner(backend: SocketAddr, dubbo: SocketAddr, http: SocketAddr, config: &Path) {
     let url = format!("http://{http}");
     let json = "-H 'content-type: application/json'";
     println!(
         "\
-gateway-demo: gRPC backend on {backend}, gateway on {url}, config {config}
+gateway-demo: gRPC backend on {backend}, Dubbo provider on {dubbo}, gateway on {url}, config {config}
 Try:
   curl -s {url}/v1/shelves
   curl -s {url}/v1/shelves/1/books/1
@@ -131,7 +154,11 @@ Try:
   curl -sN '{url}/v1/shelves/1:watch?count=5&interval_ms=500'
   curl -si {url}/v1/echo {json} -H 'x-tenant: acme' -d '{{\"message\": \"hello\"}}'
   curl -si {url}/v1/fail {json} -d '{{\"code\": 5, \"message\": \"no such thing\", \"withDetails\": true}}'
-Ctrl-C stops both.",
+  curl -s {url}/v1/users/1
+  curl -si {url}/v1/users/404
+  curl -s {url}/v1/greet/world
+  curl -s {url}/v1/ping
+Ctrl-C stops them all.",
         config = config.display(),
     );
 }

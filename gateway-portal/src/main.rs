@@ -1,10 +1,72 @@
-//! The admin portal. Its REST API, web UI and Postgres store are the control-plane issue's work; until
-//! they land, this binary says so and exits, so nobody mistakes it for a working portal.
+//! `gateway-portal`: the admin service binary (serve, or apply migrations and exit).
 
-fn main() {
-    eprintln!(
-        "gateway-portal is not built yet: the control plane (Postgres store, admin API, web UI) is tracked as \
-         its own issue. Run the data plane standalone with `gateway-web --config FILE`."
-    );
-    std::process::exit(2);
+use std::net::SocketAddr;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use gateway_portal::{AppState, db};
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "The gateway's admin portal: REST API under /api and web UI at /"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Postgres URL, e.g. postgres://postgres@127.0.0.1:5432/gateway.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: SocketAddr,
+    /// Password of user `admin`, created only when the portal has no user yet.
+    #[arg(long, env = "PORTAL_ADMIN_PASSWORD", hide_env_values = true)]
+    admin_password: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apply the database migrations and exit.
+    Migrate,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .init();
+    let cli = Cli::parse();
+    let url = cli
+        .database_url
+        .context("--database-url (or DATABASE_URL) is required")?;
+    let pool = db::connect(&url).await.context("connecting to Postgres")?;
+    db::migrate(&pool).await.context("applying migrations")?;
+    if let Some(Command::Migrate) = cli.command {
+        println!("migrations applied");
+        return Ok(());
+    }
+    let has_users: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM admin_users)")
+        .fetch_one(&pool)
+        .await?;
+    if !has_users {
+        let password = cli.admin_password.context(
+            "no admin user exists yet: pass --admin-password (or PORTAL_ADMIN_PASSWORD) to create `admin`",
+        )?;
+        db::bootstrap_admin(&pool, &password).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(cli.listen)
+        .await
+        .with_context(|| format!("binding {}", cli.listen))?;
+    let address = listener.local_addr()?;
+    println!("gateway-portal: open http://{address}/ and log in as `admin`");
+    tracing::info!(%address, "portal listening");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    gateway_portal::run(AppState::new(pool), listener, shutdown).await?;
+    Ok(())
 }

@@ -1,102 +1,146 @@
-//! Hot config: the definitions file is checked every `reload_interval` (and at once on SIGHUP); a change
-//! is built off the hot path and swapped in atomically. A file that fails to parse or build is refused
-//! with one log line and the running snapshot keeps serving; in-flight requests finish on the snapshot
+//! Where definitions come from, and how a new revision replaces the serving one. Two sources:
+//!
+//! - `file`: standalone mode. A YAML file, polled (and checked at once on SIGHUP); the revision is a
+//!   content hash.
+//! - `postgres`: the definitions store. The newest row of `revisions` at start, then LISTEN on
+//!   `gateway_revisions` with polling as a fallback; the revision is the row id. Every revision that built
+//!   is persisted to a local snapshot file (`snapshot_file`), which boots the node when Postgres is down.
+//!
+//! Either way a revision is built off the hot path and swapped in atomically; one that fails to build is
+//! refused with one log line and the serving snapshot stays; in-flight requests finish on the snapshot
 //! they started with.
 
+mod file;
+mod postgres;
+mod snapshot_file;
+
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::SystemTime;
 
-use anyhow::Context as _;
-use api_model::Config;
-use sha2::{Digest, Sha256};
+use arc_swap::ArcSwap;
+use tokio::task::JoinHandle;
 
-use crate::catalog;
+use crate::catalog::Snapshot;
 use crate::server::GatewayState;
 
-/// Loads the first revision; a gateway with a bad file does not start.
-pub async fn load_initial(state: &GatewayState) -> anyhow::Result<()> {
-    let path = &state.settings.config_path;
-    let text = tokio::fs::read_to_string(path)
-        .await
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let revision = apply(state, &text)
-        .await
-        .with_context(|| format!("config {} refused", path.display()))?;
-    tracing::info!(%revision, path = %path.display(), "config loaded");
-    Ok(())
+pub use file::revision_of;
+
+/// Loads the first revision (or refuses to start, saying why), then returns the task that keeps the
+/// node current until it is aborted.
+pub async fn start(state: &Arc<GatewayState>) -> anyhow::Result<JoinHandle<()>> {
+    match state.settings.store.clone() {
+        None => {
+            file::load_initial(state).await?;
+            Ok(tokio::spawn(file::watch(state.clone())))
+        }
+        Some(store) => postgres::start(state.clone(), store).await,
+    }
 }
 
-/// Watches the file until the task is aborted.
-pub async fn watch(state: Arc<GatewayState>) {
-    let mut interval = tokio::time::interval(state.settings.reload_interval);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut hangup = hangup_signal();
-    // The revision last tried, good or bad: a refused file is reported once, not every tick.
-    let mut last_tried = state.snapshot.load().revision.clone();
-    loop {
-        tokio::select! {
-            _ = interval.tick() => {}
-            _ = recv(&mut hangup) => tracing::info!("SIGHUP: checking the config file"),
+/// Where the serving revision came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The standalone YAML file.
+    File,
+    /// The Postgres store.
+    Postgres,
+    /// The local copy of the last good revision, because Postgres was unreachable (or refused it).
+    SnapshotFile,
+}
+
+impl Origin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::File => "file",
+            Origin::Postgres => "postgres",
+            Origin::SnapshotFile => "snapshot-file",
         }
-        let path = &state.settings.config_path;
-        let text = match tokio::fs::read_to_string(path).await {
-            Ok(text) => text,
-            Err(err) => {
-                if last_tried != "unreadable" {
-                    tracing::error!(path = %path.display(), error = %err, "config file unreadable; still serving the last good revision");
-                    last_tried = "unreadable".into();
-                }
-                continue;
-            }
+    }
+}
+
+/// What `/readyz` reports about the source besides the snapshot itself.
+#[derive(Debug, Clone)]
+pub struct Provenance {
+    pub revision: String,
+    pub origin: Origin,
+    /// When the revision was published (the store's `created_at`), when known.
+    pub published_at: Option<SystemTime>,
+}
+
+/// The state of the definitions store, for `/readyz`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreState {
+    /// Standalone mode: there is no store.
+    None,
+    Connected,
+    Unreachable,
+}
+
+impl StoreState {
+    pub fn as_str(self) -> Option<&'static str> {
+        match self {
+            StoreState::None => None,
+            StoreState::Connected => Some("connected"),
+            StoreState::Unreachable => Some("unreachable"),
+        }
+    }
+}
+
+/// Shared between the source task (writer) and `/readyz` (reader); never read by the hot path.
+pub struct SourceStatus {
+    provenance: ArcSwap<Option<Provenance>>,
+    store: AtomicU8,
+}
+
+impl Default for SourceStatus {
+    fn default() -> Self {
+        SourceStatus {
+            provenance: ArcSwap::from_pointee(None),
+            store: AtomicU8::new(0),
+        }
+    }
+}
+
+impl SourceStatus {
+    pub fn provenance(&self) -> Option<Provenance> {
+        self.provenance.load().as_ref().clone()
+    }
+
+    pub fn store(&self) -> StoreState {
+        match self.store.load(Ordering::Relaxed) {
+            1 => StoreState::Connected,
+            2 => StoreState::Unreachable,
+            _ => StoreState::None,
+        }
+    }
+
+    fn set_store(&self, store: StoreState) {
+        let value = match store {
+            StoreState::None => 0,
+            StoreState::Connected => 1,
+            StoreState::Unreachable => 2,
         };
-        let revision = revision_of(&text);
-        if revision == last_tried {
-            continue;
-        }
-        last_tried.clone_from(&revision);
-        let serving = state.snapshot.load().revision.clone();
-        match apply(&state, &text).await {
-            Ok(revision) => tracing::info!(%revision, previous = %serving, "config reloaded"),
-            Err(err) => {
-                tracing::error!(%revision, serving = %serving, error = %err, "config refused; still serving the last good revision")
-            }
-        }
+        self.store.store(value, Ordering::Relaxed);
+    }
+
+    fn set_provenance(&self, provenance: Provenance) {
+        self.provenance.store(Arc::new(Some(provenance)));
     }
 }
 
-/// Parses, builds and swaps; returns the new revision.
-async fn apply(state: &GatewayState, text: &str) -> anyhow::Result<String> {
-    let config = Config::from_yaml(text).context("invalid YAML")?;
-    let revision = revision_of(text);
-    let snapshot = catalog::build(&config, revision.clone(), &state.build_context).await?;
+/// Swaps in a built snapshot and records where it came from.
+fn publish(
+    state: &GatewayState,
+    snapshot: Snapshot,
+    origin: Origin,
+    published_at: Option<SystemTime>,
+) {
+    let revision = snapshot.revision.clone();
     state.snapshot.store(Arc::new(snapshot));
-    Ok(revision)
-}
-
-/// A short content hash: the same file is the same revision on every node.
-pub fn revision_of(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
-    digest.iter().take(6).map(|b| format!("{b:02x}")).collect()
-}
-
-#[cfg(unix)]
-type Hangup = Option<tokio::signal::unix::Signal>;
-#[cfg(not(unix))]
-type Hangup = Option<()>;
-
-#[cfg(unix)]
-fn hangup_signal() -> Hangup {
-    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
-}
-#[cfg(not(unix))]
-fn hangup_signal() -> Hangup {
-    None
-}
-
-async fn recv(hangup: &mut Hangup) {
-    #[cfg(unix)]
-    if let Some(signal) = hangup {
-        signal.recv().await;
-        return;
-    }
-    std::future::pending::<()>().await
+    state.source.set_provenance(Provenance {
+        revision,
+        origin,
+        published_at,
+    });
 }

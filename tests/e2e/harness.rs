@@ -154,6 +154,80 @@ impl Gateway {
         Ok(gateway)
     }
 
+    /// Starts a gateway on explicit settings (Postgres mode, say) and waits until it serves some
+    /// revision; an error when it refuses to start.
+    pub async fn start_with(mut settings: gateway_web::Settings) -> anyhow::Result<Gateway> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind gateway");
+        let addr = listener.local_addr().expect("gateway address");
+        settings.max_body_bytes = 64 * 1024;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let shutdown = async {
+            let _ = stopped.await;
+        };
+        let task = tokio::spawn(gateway_web::run(settings, listener, shutdown));
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let mut gateway = Gateway {
+            addr,
+            client,
+            config_path: dir.path().join("unused.yaml"),
+            _dir: dir,
+            stop: Some(stop),
+            task: Some(task),
+        };
+        gateway.wait_until(|body| body["status"] == "ready").await?;
+        Ok(gateway)
+    }
+
+    /// What `/readyz` says.
+    pub async fn readyz(&self) -> serde_json::Value {
+        self.client
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .expect("readyz")
+            .json()
+            .await
+            .expect("readyz json")
+    }
+
+    /// Waits until `/readyz` satisfies `done`, or fails if the gateway stopped or 30 s passed.
+    pub async fn wait_until(
+        &mut self,
+        done: impl Fn(&serde_json::Value) -> bool,
+    ) -> anyhow::Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if self.task.as_ref().is_some_and(JoinHandle::is_finished) {
+                let task = self.task.take().expect("task");
+                return match task.await {
+                    Ok(Ok(())) => Err(anyhow::anyhow!("gateway stopped")),
+                    Ok(Err(err)) => Err(err),
+                    Err(err) => Err(anyhow::anyhow!("gateway panicked: {err}")),
+                };
+            }
+            let mut last = serde_json::Value::Null;
+            if let Ok(response) = self.client.get(self.url("/readyz")).send().await
+                && let Ok(body) = response.json::<serde_json::Value>().await
+            {
+                if done(&body) {
+                    return Ok(());
+                }
+                last = body;
+            }
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "gateway did not get there in 30 s; /readyz says {last}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

@@ -45,6 +45,20 @@ async fn a_binary_descriptor_set() {
 }
 
 #[tokio::test]
+async fn an_embedded_descriptor_set() {
+    use base64::Engine as _;
+    let backend = tonic_backend().await;
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(gateway_demo::FILE_DESCRIPTOR_SET);
+    let gw = Gateway::start(&config(
+        backend.addr,
+        &format!("{{ name: demo, descriptor_set_base64: \"{encoded}\" }}"),
+    ))
+    .await;
+    assert_eq!(shelf_theme(&gw).await, "Fiction");
+}
+
+#[tokio::test]
 async fn reflection_v1_from_tonic() {
     let backend = tonic_backend().await;
     let gw = Gateway::start(&config(

@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use api_model::{Config, Schema};
+use base64::Engine as _;
 use prost_reflect::{DescriptorPool, ServiceDescriptor};
 
 use super::{BuildContext, BuildError};
@@ -87,6 +88,12 @@ async fn load_one(
         let bytes = tokio::fs::read(&path)
             .await
             .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+        return proto_registry::decode_descriptor_set(&bytes).map_err(|err| err.to_string());
+    }
+    if let Some(encoded) = &schema.descriptor_set_base64 {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|err| format!("descriptor_set_base64 is not base64: {err}"))?;
         return proto_registry::decode_descriptor_set(&bytes).map_err(|err| err.to_string());
     }
     if let Some(reflection) = &schema.reflection {

@@ -1,0 +1,169 @@
+//! /api/revisions: publishing. A revision is the whole configuration composed from the tables, built
+//! first exactly as a node builds it, then inserted with `NOTIFY gateway_revisions, '<id>'` in the same
+//! transaction. A restore publishes a new revision with an older configuration: ids only grow.
+
+use api_model::Config;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::Row;
+
+use super::{Paged, parse_id, parse_json};
+use crate::AppState;
+use crate::auth::Caller;
+use crate::db::{Page, audit, ts};
+use crate::definitions::{compose, trial_build};
+use crate::error::{ApiError, ApiResult};
+
+/// The channel gateway nodes LISTEN on (fixed by migrations/0001).
+pub const CHANNEL: &str = "gateway_revisions";
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewRevision {
+    #[serde(default)]
+    comment: String,
+}
+
+/// Builds, then inserts and notifies in one transaction. Returns the new id.
+async fn publish(
+    state: &AppState,
+    caller: &Caller,
+    config: &Config,
+    comment: &str,
+    restored_from: Option<i64>,
+) -> ApiResult<i64> {
+    trial_build(state, config, "the revision").await?;
+    let config_json = serde_json::to_value(config).map_err(ApiError::internal)?;
+    let mut tx = state.db.begin().await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO revisions (config, created_by, comment, restored_from) VALUES ($1, $2, $3, $4)
+         RETURNING id",
+    )
+    .bind(&config_json)
+    .bind(&caller.username)
+    .bind(comment)
+    .bind(restored_from)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let action = if restored_from.is_some() {
+        "revision.restore"
+    } else {
+        "revision.publish"
+    };
+    audit(
+        &mut tx,
+        &caller.username,
+        action,
+        &id.to_string(),
+        json!({
+            "comment": comment,
+            "restored_from": restored_from,
+            "apis": config.apis.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+        }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    // The body is optional: an empty one publishes without a comment.
+    let request: NewRevision = if body.iter().all(u8::is_ascii_whitespace) {
+        NewRevision::default()
+    } else {
+        parse_json(&body)?
+    };
+    let mut conn = state.db.acquire().await?;
+    let config = compose(&mut conn, true).await?;
+    drop(conn);
+    let id = publish(&state, &caller, &config, &request.comment, None).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+fn summary(r: &sqlx::postgres::PgRow) -> Value {
+    json!({
+        "id": r.get::<i64, _>("id"),
+        "created_at": r.get::<String, _>("created_at"),
+        "created_by": r.get::<String, _>("created_by"),
+        "comment": r.get::<String, _>("comment"),
+        "restored_from": r.get::<Option<i64>, _>("restored_from"),
+    })
+}
+
+pub async fn list(State(state): State<AppState>, uri: Uri) -> ApiResult<Json<Paged<Value>>> {
+    let page = Page::from_query(uri.query())?;
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM revisions")
+        .fetch_one(&state.db)
+        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT id, {} AS created_at, created_by, comment, restored_from FROM revisions
+         ORDER BY id DESC LIMIT $1 OFFSET $2",
+        ts("created_at")
+    ))
+    .bind(page.limit)
+    .bind(page.offset)
+    .fetch_all(&state.db)
+    .await?;
+    Ok(Json(Paged {
+        items: rows.iter().map(summary).collect(),
+        total,
+    }))
+}
+
+async fn load(state: &AppState, id: i64) -> ApiResult<(sqlx::postgres::PgRow, Value)> {
+    let row = sqlx::query(&format!(
+        "SELECT id, {} AS created_at, created_by, comment, restored_from, config FROM revisions WHERE id = $1",
+        ts("created_at")
+    ))
+    .bind(id)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(|| ApiError::not_found("revision", &id.to_string()))?;
+    let config: Value = row.get("config");
+    Ok((row, config))
+}
+
+pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+    let (row, config) = load(&state, parse_id(&id)?).await?;
+    let mut body = summary(&row);
+    body["config"] = config;
+    Ok(Json(body))
+}
+
+/// POST /api/revisions/{id}/restore: publishes that revision's configuration again, as a new revision.
+pub async fn restore(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+) -> ApiResult<Response> {
+    let id = parse_id(&id)?;
+    let (_, config) = load(&state, id).await?;
+    let config: Config = serde_json::from_value(config).map_err(|err| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unreadable_revision",
+            format!("revision {id} no longer parses as a configuration: {err}"),
+        )
+    })?;
+    let comment = format!("restore of revision {id}");
+    let new_id = publish(&state, &caller, &config, &comment, Some(id)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": new_id, "restored_from": id})),
+    )
+        .into_response())
+}

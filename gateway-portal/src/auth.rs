@@ -1,0 +1,378 @@
+//! Admin users, sessions and the gate every /api request passes: session cookie → caller, CSRF token on
+//! writes, role check. Roles: `viewer` reads; `publisher` also edits and publishes; `admin` also manages
+//! users.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use base64::Engine as _;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::AppState;
+use crate::api::JsonBody;
+use crate::error::{ApiError, ApiResult};
+
+pub const COOKIE: &str = "portal_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Sessions end after this many hours.
+const SESSION_HOURS: i64 = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Publisher,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "viewer" => Some(Role::Viewer),
+            "publisher" => Some(Role::Publisher),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Publisher => "publisher",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+/// Who is calling; put into the request by [`gate`].
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
+    token_hash: String,
+}
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+}
+
+fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("not a password anyone has").unwrap_or_default())
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_string())
+}
+
+/// Compares in constant time, so the CSRF token cannot be guessed byte by byte.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// The gate in front of every authenticated /api route.
+pub async fn gate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    // Only the head is borrowed across the await: a request body is not `Sync`.
+    let (method, path, headers) = (
+        request.method().clone(),
+        request.uri().path().to_string(),
+        request.headers().clone(),
+    );
+    match admit(&state, &method, &path, &headers).await {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(err) => err.into_response(),
+    }
+}
+
+async fn admit(
+    state: &AppState,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Caller> {
+    let token = session_cookie(headers).ok_or_else(ApiError::unauthorized)?;
+    let hash = token_hash(&token);
+    let row = sqlx::query(
+        "SELECT u.username, u.role, s.csrf_token FROM sessions s JOIN admin_users u ON u.id = s.user_id
+         WHERE s.token_hash = $1 AND s.expires_at > now()",
+    )
+    .bind(&hash)
+    .fetch_optional(&state.db)
+    .await?
+    .ok_or_else(ApiError::unauthorized)?;
+    let role: String = row.get("role");
+    let caller = Caller {
+        username: row.get("username"),
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        csrf_token: row.get("csrf_token"),
+        token_hash: hash,
+    };
+    let reads = matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS);
+    if !reads {
+        let sent = headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !same(sent, &caller.csrf_token) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "missing or wrong X-CSRF-Token header (take it from POST or GET /api/session)",
+            ));
+        }
+    }
+    let needed = if path.starts_with("/api/users") {
+        Role::Admin
+    } else if reads || path == "/api/session" {
+        Role::Viewer
+    } else {
+        Role::Publisher
+    };
+    if caller.role < needed {
+        return Err(ApiError::forbidden(format!(
+            "role `{}` may not do this; it needs `{}`",
+            caller.role.as_str(),
+            needed.as_str()
+        )));
+    }
+    Ok(caller)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    username: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct SessionInfo {
+    username: String,
+    role: Role,
+    csrf_token: String,
+}
+
+/// POST /api/session: checks the password, opens a session, sets the cookie.
+pub async fn login(
+    State(state): State<AppState>,
+    JsonBody(login): JsonBody<Login>,
+) -> ApiResult<Response> {
+    let row = sqlx::query("SELECT id, password_hash, role FROM admin_users WHERE username = $1")
+        .bind(&login.username)
+        .fetch_optional(&state.db)
+        .await?;
+    let refused = || {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "unknown user or wrong password",
+        )
+    };
+    // An unknown user costs the same argon2 verification as a wrong password, so response times do not
+    // tell which usernames exist.
+    let hash: String = match &row {
+        Some(row) => row.get("password_hash"),
+        None => dummy_hash().to_string(),
+    };
+    let password = login.password.clone();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    let Some(row) = row.filter(|_| ok) else {
+        return Err(refused());
+    };
+    let user_id: i64 = row.get("id");
+    let role: String = row.get("role");
+    let token = random_token();
+    let csrf_token = random_token();
+    let mut tx = state.db.begin().await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
+         VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(&csrf_token)
+    .bind(SESSION_HOURS as i32)
+    .execute(&mut *tx)
+    .await?;
+    crate::db::audit(
+        &mut tx,
+        &login.username,
+        "session.login",
+        &login.username,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    let cookie = format!(
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
+        SESSION_HOURS * 3600
+    );
+    let body = SessionInfo {
+        username: login.username,
+        role: Role::parse(&role).unwrap_or(Role::Viewer),
+        csrf_token,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// GET /api/session: who is logged in, and the CSRF token to send with writes.
+pub async fn current(Extension(caller): Extension<Caller>) -> Json<SessionInfo> {
+    Json(SessionInfo {
+        username: caller.username,
+        role: caller.role,
+        csrf_token: caller.csrf_token,
+    })
+}
+
+/// DELETE /api/session: ends the session and clears the cookie.
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+) -> ApiResult<Response> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+        .bind(&caller.token_hash)
+        .execute(&mut *tx)
+        .await?;
+    crate::db::audit(
+        &mut tx,
+        &caller.username,
+        "session.logout",
+        &caller.username,
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    username: String,
+    password: String,
+    role: Role,
+}
+
+/// POST /api/users (admin only).
+pub async fn create_user(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(user): JsonBody<NewUser>,
+) -> ApiResult<Response> {
+    if user.username.trim().is_empty() || user.password.len() < 8 {
+        return Err(ApiError::invalid(
+            "a user needs a username and a password of at least 8 characters",
+            vec![crate::error::FieldProblem {
+                field: if user.username.trim().is_empty() {
+                    "username"
+                } else {
+                    "password"
+                }
+                .into(),
+                problem: "too short".into(),
+            }],
+        ));
+    }
+    let hash = hash_password(&user.password).map_err(ApiError::internal)?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("INSERT INTO admin_users (username, password_hash, role) VALUES ($1, $2, $3)")
+        .bind(&user.username)
+        .bind(hash)
+        .bind(user.role.as_str())
+        .execute(&mut *tx)
+        .await?;
+    crate::db::audit(
+        &mut tx,
+        &caller.username,
+        "user.create",
+        &user.username,
+        serde_json::json!({"role": user.role}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"username": user.username, "role": user.role})),
+    )
+        .into_response())
+}
+
+/// GET /api/users (admin only).
+pub async fn list_users(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
+    let rows = sqlx::query(&format!(
+        "SELECT username, role, {} AS created_at FROM admin_users ORDER BY username",
+        crate::db::ts("created_at")
+    ))
+    .fetch_all(&state.db)
+    .await?;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "username": r.get::<String, _>("username"),
+                "role": r.get::<String, _>("role"),
+                "created_at": r.get::<String, _>("created_at"),
+            })
+        })
+        .collect();
+    let total = items.len();
+    Ok(Json(serde_json::json!({"items": items, "total": total})))
+}

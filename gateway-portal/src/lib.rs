@@ -1,0 +1,135 @@
+//! The admin portal: a JSON REST API under `/api` and the web UI at `/`, over the Postgres definitions
+//! store. It owns every SQL write; gateway nodes only read the `revisions` it publishes.
+//!
+//! # Layout
+//!
+//! - `db`: pool, embedded migrations, the first admin user, audit rows, pagination.
+//! - `auth`: users, sessions (cookie + CSRF token), the role gate in front of /api.
+//! - `error`: `ApiError`, the one JSON error shape and the only place statuses are chosen.
+//! - `definitions`: tables → `api_model::Config`, trial builds with `gateway_web::catalog::build`, the
+//!   routes an API claims.
+//! - `api/`: one file per resource (backends, schemas, apis, revisions, transfer, audit, openapi).
+//! - `ui`: the embedded web UI files.
+//!
+//! **Architecture Invariant:** nothing is published that `gateway_web::catalog::build` refuses: the
+//! portal runs the nodes' own build before it inserts a revision.
+//!
+//! **Architecture Invariant:** every write and its audit row commit in one transaction.
+
+// A failed unwrap is how a test reports a broken expectation; outside tests the lint stands.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod api;
+pub mod auth;
+pub mod db;
+pub mod definitions;
+pub mod error;
+mod ui;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::HeaderValue;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use gateway_web::catalog::BuildContext;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+use crate::error::REQUEST_ID;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: PgPool,
+    /// Trial builds reuse backend channels, as a node does across snapshots.
+    pub build: BuildContext,
+}
+
+impl AppState {
+    pub fn new(db: PgPool) -> Self {
+        AppState {
+            db,
+            build: BuildContext::default(),
+        }
+    }
+}
+
+/// Gives every request an id (the `X-Request-Id` it sent, or a new one), seen by error bodies and
+/// returned as a header.
+async fn request_id(request: Request, next: Next) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+pub fn app(state: AppState) -> Router {
+    use api::{apis, audit, backends, openapi, revisions, schemas, transfer};
+    // Behind the gate: a session is needed, writes need the CSRF token and a role that may write.
+    let gated = Router::new()
+        .route("/api/session", get(auth::current).delete(auth::logout))
+        .route("/api/users", get(auth::list_users).post(auth::create_user))
+        .route("/api/backends", get(backends::list).post(backends::create))
+        .route(
+            "/api/backends/{name}",
+            get(backends::get)
+                .put(backends::update)
+                .delete(backends::delete),
+        )
+        .route("/api/schemas", get(schemas::list).post(schemas::create))
+        .route(
+            "/api/schemas/{name}",
+            get(schemas::get).delete(schemas::delete),
+        )
+        .route("/api/apis", get(apis::list).post(apis::create))
+        .route("/api/apis/generate", post(apis::generate))
+        .route(
+            "/api/apis/{name}",
+            get(apis::get).put(apis::update).delete(apis::delete),
+        )
+        .route("/api/apis/{name}/published", put(apis::set_published))
+        .route(
+            "/api/revisions",
+            get(revisions::list).post(revisions::create),
+        )
+        .route("/api/revisions/{id}", get(revisions::get))
+        .route("/api/revisions/{id}/restore", post(revisions::restore))
+        .route("/api/export", get(transfer::export))
+        .route("/api/import", post(transfer::import))
+        .route("/api/audit", get(audit::list))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::gate));
+    Router::new()
+        .route("/api/session", post(auth::login))
+        .route("/api/openapi.json", get(openapi::document))
+        .merge(gated)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .fallback(ui::serve)
+        .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves. Migrations must have run.
+pub async fn run(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

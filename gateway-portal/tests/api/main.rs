@@ -1,0 +1,11 @@
+//! The portal's integration tests: one binary, a module per area, each test against its own fresh
+//! Postgres database on 127.0.0.1:5432 (created here, dropped at the end).
+
+#![allow(clippy::unwrap_used)]
+
+mod harness;
+
+mod auth;
+mod definitions;
+mod flow;
+mod transfer;

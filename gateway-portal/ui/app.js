@@ -1,0 +1,529 @@
+// The portal's web UI: plain DOM over the admin REST API under /api (see docs/portal.md).
+// No framework: each section has a render function that redraws it from the server's lists.
+
+const $ = (selector, root = document) => root.querySelector(selector);
+const $$ = (selector, root = document) => [...root.querySelectorAll(selector)];
+
+const state = {
+  session: null, // {username, role, csrf_token}
+  backends: [],
+  schemas: [],
+  apis: [],
+  revisions: [],
+  services: new Map(), // schema name -> services [{name, methods}]
+};
+
+// ---------- the API client ----------
+
+class ApiError extends Error {
+  constructor(status, body) {
+    super(body?.message || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+async function api(method, path, body, headers = {}) {
+  const init = { method, headers: { ...headers }, credentials: 'same-origin' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  if (method !== 'GET' && state.session) init.headers['X-CSRF-Token'] = state.session.csrf_token;
+  const response = await fetch(path, init);
+  const text = await response.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { message: text }; }
+  if (!response.ok) {
+    if (response.status === 401 && path !== '/api/session') showLogin('Your session has ended: log in again.');
+    throw new ApiError(response.status, data);
+  }
+  return data;
+}
+
+const canWrite = () => state.session && state.session.role !== 'viewer';
+
+// ---------- small helpers ----------
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value === true ? '' : value);
+  }
+  for (const child of children.flat()) {
+    if (child !== undefined && child !== null && child !== false) node.append(child);
+  }
+  return node;
+}
+
+function say(message, bad = false) {
+  const status = $('#status');
+  status.textContent = message;
+  status.classList.toggle('bad', bad);
+}
+
+/** Shows a refusal next to its form: the message and each `{field, problem}`; marks matching inputs. */
+function showErrors(form, error) {
+  const box = form.classList.contains('errors') ? form : $('.errors', form);
+  clearErrors(form);
+  const body = error instanceof ApiError ? error.body : { message: String(error?.message || error) };
+  const details = Array.isArray(body.details) ? body.details : [];
+  box.append(el('strong', { text: body.message || 'The request failed.' }));
+  if (body.code) box.append(' ', el('span', { class: 'mono', text: `(${body.code})` }));
+  if (details.length) {
+    box.append(el('ul', {}, details.map((d) =>
+      el('li', {}, d.field ? el('code', { text: d.field }) : '', d.field ? ': ' : '', d.problem || ''))));
+  }
+  for (const d of details) {
+    const top = String(d.field || '').split(/[.[]/)[0];
+    const input = top && form.elements?.namedItem?.(top);
+    if (input && input.setAttribute) input.setAttribute('aria-invalid', 'true');
+  }
+}
+
+function clearErrors(form) {
+  const box = form.classList.contains('errors') ? form : $('.errors', form);
+  box.replaceChildren();
+  $$('[aria-invalid]', form).forEach((input) => input.removeAttribute('aria-invalid'));
+}
+
+/** Runs a form's action with its submit button disabled; errors land next to the form. */
+async function submitting(form, action) {
+  const buttons = $$('button[type=submit]', form);
+  buttons.forEach((b) => { b.disabled = true; });
+  clearErrors(form);
+  try {
+    await action();
+  } catch (error) {
+    showErrors(form, error);
+    say('');
+  } finally {
+    buttons.forEach((b) => { b.disabled = false; });
+  }
+}
+
+function when(text) {
+  if (!text) return '';
+  const date = new Date(text);
+  return Number.isNaN(date.getTime()) ? text : date.toLocaleString();
+}
+
+// ---------- session ----------
+
+function showLogin(message) {
+  state.session = null;
+  $('#login-view').hidden = false;
+  $('#dashboard').hidden = true;
+  $('#whoami').hidden = true;
+  if (message) say(message, true);
+  $('#login-password').focus();
+}
+
+function showDashboard() {
+  const { username, role } = state.session;
+  $('#login-view').hidden = true;
+  $('#dashboard').hidden = false;
+  $('#whoami').hidden = false;
+  $('#whoami-text').textContent = `${username} (${role})`;
+  document.body.classList.toggle('viewer', !canWrite());
+  $('#viewer-note').hidden = canWrite();
+  $$('.write input, .write select, .write textarea, .write button').forEach((c) => { c.disabled = !canWrite(); });
+}
+
+$('#login-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    state.session = await api('POST', '/api/session', {
+      username: form.username.value.trim(),
+      password: form.password.value,
+    });
+    form.password.value = '';
+    say(`Logged in as ${state.session.username}.`);
+    showDashboard();
+    await refresh();
+  });
+});
+
+$('#logout').addEventListener('click', async () => {
+  try { await api('DELETE', '/api/session'); } catch { /* gone already */ }
+  showLogin();
+  say('Logged out.');
+});
+
+// ---------- gateway base URL ----------
+
+const baseInput = $('#gateway-base');
+baseInput.value = localStorage.getItem('gatewayBase') || baseInput.value;
+baseInput.addEventListener('input', () => {
+  localStorage.setItem('gatewayBase', baseInput.value.trim());
+  renderApis();
+});
+const gatewayBase = () => (baseInput.value.trim() || 'http://127.0.0.1:8080').replace(/\/+$/, '');
+
+// ---------- loading ----------
+
+async function refresh() {
+  const [backends, schemas, apis, revisions] = await Promise.all([
+    api('GET', '/api/backends?limit=500'),
+    api('GET', '/api/schemas?limit=500'),
+    api('GET', '/api/apis?limit=500'),
+    api('GET', '/api/revisions?limit=50'),
+  ]);
+  state.backends = backends.items;
+  state.schemas = schemas.items;
+  state.apis = apis.items;
+  state.revisions = revisions.items;
+  await Promise.all(state.schemas.map(async (s) => {
+    const cached = state.services.get(s.name);
+    if (cached && cached.version === s.version) return;
+    try {
+      const full = await api('GET', `/api/schemas/${encodeURIComponent(s.name)}`);
+      state.services.set(s.name, { version: s.version, services: full.services || [] });
+    } catch {
+      state.services.set(s.name, { version: s.version, services: [] });
+    }
+  }));
+  renderBackends();
+  renderSchemas();
+  renderApis();
+  renderRevisions();
+  renderSelects();
+}
+
+async function removeThing(kind, name, version) {
+  if (!confirm(`Delete ${kind} “${name}”? It stays in published revisions until you publish again.`)) return;
+  try {
+    await api('DELETE', `/api/${kind}s/${encodeURIComponent(name)}`, undefined, { 'If-Match': `"${version}"` });
+    say(`Deleted ${kind} ${name}.`);
+    await refresh();
+  } catch (error) {
+    say(`Could not delete ${kind} ${name}: ${error.message}`, true);
+  }
+}
+
+// ---------- backends ----------
+
+function renderBackends() {
+  const rows = state.backends.map((b) => el('tr', {},
+    el('td', {}, el('strong', { text: b.name })),
+    el('td', { text: b.protocol === 'grpc' ? 'gRPC' : 'Dubbo' }),
+    el('td', { class: 'mono', text: (b.endpoints || []).join(', ') || (b.dubbo?.zookeeper ? 'ZooKeeper registry' : '—') }),
+    el('td', { class: 'write' }, el('button', {
+      type: 'button', class: 'danger', onclick: () => removeThing('backend', b.name, b.version),
+      'aria-label': `Delete backend ${b.name}`, text: 'Delete',
+    }))));
+  $('#backends-rows').replaceChildren(...(rows.length ? rows
+    : [el('tr', {}, el('td', { colspan: 4, class: 'empty', text: 'No backend yet: add one below.' }))]));
+}
+
+$('#backend-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    const body = {
+      name: form.name.value.trim(),
+      protocol: form.protocol.value,
+      endpoints: form.endpoints.value.split(/[\s,]+/).filter(Boolean),
+    };
+    await api('POST', '/api/backends', body);
+    say(`Added backend ${body.name}.`);
+    form.reset();
+    await refresh();
+  });
+});
+
+// ---------- schemas ----------
+
+function servicesOf(name) {
+  return state.services.get(name)?.services || [];
+}
+
+function renderSchemas() {
+  const rows = state.schemas.map((s) => el('tr', {},
+    el('td', {}, el('strong', { text: s.name })),
+    el('td', { text: s.kind }),
+    el('td', { class: 'mono' }, servicesOf(s.name).map((svc) =>
+      el('div', { text: `${svc.name} (${(svc.methods || []).length} methods)` }))),
+    el('td', { text: when(s.updated_at) }),
+    el('td', { class: 'write' }, el('button', {
+      type: 'button', class: 'danger', onclick: () => removeThing('schema', s.name, s.version),
+      'aria-label': `Delete schema ${s.name}`, text: 'Delete',
+    }))));
+  $('#schemas-rows').replaceChildren(...(rows.length ? rows
+    : [el('tr', {}, el('td', { colspan: 5, class: 'empty', text: 'No schema yet: import one below.' }))]));
+}
+
+function sourceChanged() {
+  const source = $('#schema-form').source.value;
+  $('#schema-proto').hidden = source !== 'proto';
+  $('#schema-reflection').hidden = source !== 'reflection';
+}
+$$('#schema-form input[name=source]').forEach((r) => r.addEventListener('change', sourceChanged));
+
+function addProtoFile(path = '', text = '') {
+  const node = $('#proto-file-template').content.firstElementChild.cloneNode(true);
+  $('.proto-path', node).value = path;
+  $('.proto-text', node).value = text;
+  $('.proto-remove', node).addEventListener('click', () => node.remove());
+  $('#proto-files').append(node);
+  return node;
+}
+$('#add-proto').addEventListener('click', () => $('.proto-path', addProtoFile()).focus());
+
+/** The path a file is imported by: an import in any of the files that ends with its name, else its name. */
+function importPath(fileName, texts) {
+  for (const text of texts) {
+    for (const match of text.matchAll(/^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"/gm)) {
+      const imported = match[1];
+      if (imported === fileName || imported.endsWith(`/${fileName}`)) return imported;
+    }
+  }
+  return fileName;
+}
+
+$('#schema-files').addEventListener('change', async (event) => {
+  const files = [...event.target.files];
+  const texts = await Promise.all(files.map((f) => f.text()));
+  files.forEach((file, i) => {
+    const path = importPath(file.webkitRelativePath || file.name, texts);
+    const existing = $$('.proto-file').find((n) => $('.proto-path', n).value === path);
+    const node = existing || addProtoFile(path, '');
+    $('.proto-text', node).value = texts[i];
+    // A file another one imports is a dependency: compile it only through its importer.
+    $('.proto-compile', node).checked = path === file.name || !texts.some((t) => t.includes(`"${path}"`));
+  });
+  event.target.value = '';
+});
+
+$('#schema-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    const name = form.name.value.trim();
+    let body;
+    if (form.source.value === 'reflection') {
+      body = {
+        name,
+        reflection: {
+          backend: form.backend.value,
+          services: form.services.value.split(/[\s,]+/).filter(Boolean),
+        },
+      };
+    } else {
+      const files = {};
+      const compile = [];
+      for (const node of $$('.proto-file')) {
+        const path = $('.proto-path', node).value.trim();
+        if (!path) continue;
+        files[path] = $('.proto-text', node).value;
+        if ($('.proto-compile', node).checked) compile.push(path);
+      }
+      if (!Object.keys(files).length) throw new Error('Add at least one .proto file (upload or paste).');
+      body = { name, proto: { files, compile } };
+    }
+    const created = await api('POST', '/api/schemas', body);
+    const count = (created.services || []).length;
+    say(`Imported schema ${name} with ${count} service${count === 1 ? '' : 's'}.`);
+    form.reset();
+    $('#proto-files').replaceChildren();
+    sourceChanged();
+    await refresh();
+    $('#gen-schema').value = name;
+    renderServiceSelect();
+  });
+});
+
+// ---------- selects shared by the forms ----------
+
+function fillSelect(select, values, placeholder) {
+  const current = select.value;
+  select.replaceChildren(
+    el('option', { value: '', text: placeholder, disabled: true }),
+    ...values.map((v) => el('option', { value: v, text: v })),
+  );
+  select.value = values.includes(current) ? current : (values[0] ?? '');
+}
+
+function renderSelects() {
+  const backends = state.backends.map((b) => b.name);
+  $$('.backend-select').forEach((s) => fillSelect(s, backends, backends.length ? 'Pick a backend' : 'Add a backend first'));
+  const schemas = state.schemas.map((s) => s.name);
+  fillSelect($('#gen-schema'), schemas, schemas.length ? 'Pick a schema' : 'Import a schema first');
+  renderServiceSelect();
+}
+
+function renderServiceSelect() {
+  const services = servicesOf($('#gen-schema').value);
+  fillSelect($('#gen-service'), services.map((s) => s.name), services.length ? 'Pick a service' : 'No service');
+  renderMethods();
+}
+
+function renderMethods() {
+  const service = servicesOf($('#gen-schema').value).find((s) => s.name === $('#gen-service').value);
+  const box = $('#gen-methods');
+  box.replaceChildren();
+  if (!service) return;
+  const methods = service.methods || [];
+  const annotated = methods.filter((m) => m.http);
+  box.append(`${methods.length} methods, ${annotated.length} with HTTP annotations`);
+}
+
+$('#gen-schema').addEventListener('change', renderServiceSelect);
+$('#gen-service').addEventListener('change', renderMethods);
+
+// ---------- APIs ----------
+
+/** `/v1/{name=shelves/*}/books/{book}` → `/v1/shelves/NAME/books/BOOK`: something a shell can run as is. */
+function examplePath(template) {
+  return template.replace(/\{([^}=]+)(?:=([^}]*))?\}/g, (_, field, pattern) => {
+    const word = field.split('.').pop().toUpperCase();
+    if (!pattern) return word;
+    return pattern.replace(/\*\*|\*/g, word);
+  });
+}
+
+function curlLine(route) {
+  const method = route.method.toUpperCase();
+  const parts = ['curl'];
+  if (method !== 'GET') parts.push('-X', method);
+  if (route.host) parts.push('-H', `'Host: ${route.host}'`);
+  if (['POST', 'PUT', 'PATCH'].includes(method)) parts.push('-H', "'Content-Type: application/json'", '-d', "'{}'");
+  parts.push(`'${gatewayBase()}${examplePath(route.path)}'`);
+  return parts.join(' ');
+}
+
+async function copy(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+  } catch {
+    const area = el('textarea', {}, text);
+    document.body.append(area);
+    area.select();
+    document.execCommand('copy');
+    area.remove();
+  }
+  const label = button.textContent;
+  button.textContent = 'Copied';
+  setTimeout(() => { button.textContent = label; }, 1200);
+}
+
+async function setPublished(apiBody, published) {
+  try {
+    await api('PUT', `/api/apis/${encodeURIComponent(apiBody.name)}/published`, { published },
+      { 'If-Match': `"${apiBody.version}"` });
+    say(`${apiBody.name} is ${published ? 'in' : 'left out of'} the next revision: publish to apply.`);
+  } catch (error) {
+    say(`Could not change ${apiBody.name}: ${error.message}`, true);
+  }
+  await refresh();
+}
+
+function renderApis() {
+  const list = $('#apis-list');
+  if (!state.apis.length) {
+    list.replaceChildren(el('p', { class: 'empty hint', text: 'No API yet: generate some from a service below.' }));
+    return;
+  }
+  list.replaceChildren(...state.apis.map((a) => {
+    const target = a.grpc ? `${a.grpc.service}${a.grpc.method ? `/${a.grpc.method}` : ''}`
+      : a.dubbo ? `${a.dubbo.interface || ''}${a.dubbo.method ? `#${a.dubbo.method}` : ''}` : '';
+    const sorted = [...(a.routes || [])].sort((x, y) => x.path.localeCompare(y.path) || x.method.localeCompare(y.method));
+    const routes = sorted.map((r) => {
+      const line = curlLine(r);
+      return el('li', {},
+        el('span', { class: 'method mono', text: r.method.toUpperCase() }),
+        el('code', { class: 'curl', 'data-path': r.path, 'data-method': r.method, tabindex: 0, text: line }),
+        el('button', { type: 'button', 'aria-label': `Copy curl for ${r.method} ${r.path}`,
+          onclick: (e) => copy(line, e.currentTarget), text: 'Copy' }));
+    });
+    return el('article', { class: 'api', 'data-api': a.name, 'aria-label': `API ${a.name}` },
+      el('div', { class: 'api-head' },
+        el('h3', { text: a.name }),
+        el('span', { class: `badge ${a.published ? 'on' : 'off'}`, text: a.published ? 'published' : 'unpublished' }),
+        el('span', { class: 'meta', text: `backend ${a.backend} · schema ${a.schema || '—'} · ${target}` }),
+        el('span', { class: 'actions write' },
+          el('button', { type: 'button', class: 'secondary', onclick: () => setPublished(a, !a.published),
+            text: a.published ? 'Unpublish' : 'Publish in next revision' }),
+          el('button', { type: 'button', class: 'danger', onclick: () => removeThing('api', a.name, a.version),
+            'aria-label': `Delete API ${a.name}`, text: 'Delete' }))),
+      routes.length ? el('ul', { class: 'routes', 'aria-label': `Routes of ${a.name}` }, routes)
+        : el('p', { class: 'hint', text: 'No route.' }));
+  }));
+  if (!canWrite()) $$('.write button', list).forEach((b) => { b.disabled = true; });
+}
+
+$('#generate-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    const body = {
+      backend: form.backend.value,
+      schema: form.schema.value,
+      service: form.service.value,
+      auto_route: form.auto_route.checked,
+    };
+    if (form.name.value.trim()) body.name = form.name.value.trim();
+    const created = await api('POST', '/api/apis/generate', body);
+    say(`Generated API ${created.name} with ${(created.routes || []).length} routes: publish to make it live.`);
+    form.name.value = '';
+    await refresh();
+  });
+});
+
+// ---------- revisions ----------
+
+function renderRevisions() {
+  const rows = state.revisions.map((r, i) => el('tr', { 'data-revision': r.id },
+    el('td', {}, el('strong', { text: `#${r.id}` }), i === 0 ? [' ', el('span', { class: 'badge live', title: 'the newest revision: what gateways run once they have picked it up', text: 'latest' })] : ''),
+    el('td', { text: when(r.created_at) }),
+    el('td', { text: r.created_by }),
+    el('td', {}, r.comment || '', r.restored_from ? el('span', { class: 'hint', text: ` (restored from #${r.restored_from})` }) : ''),
+    el('td', { class: 'write' }, i === 0 ? '' : el('button', {
+      type: 'button', onclick: () => restore(r.id), 'aria-label': `Restore revision ${r.id}`, text: 'Restore',
+    }))));
+  $('#revisions-rows').replaceChildren(...(rows.length ? rows
+    : [el('tr', {}, el('td', { colspan: 5, class: 'empty', text: 'Nothing published yet.' }))]));
+}
+
+async function restore(id) {
+  if (!confirm(`Publish revision #${id} again as a new revision?`)) return;
+  const box = $('#revisions-errors');
+  clearErrors(box);
+  try {
+    const created = await api('POST', `/api/revisions/${id}/restore`, {});
+    say(`Restored revision #${id} as #${created.id}.`);
+    await refresh();
+  } catch (error) {
+    showErrors(box, error);
+  }
+}
+
+$('#publish-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    const created = await api('POST', '/api/revisions', { comment: form.comment.value.trim() });
+    say(`Published revision #${created.id}.`);
+    form.reset();
+    await refresh();
+  });
+});
+
+// ---------- start ----------
+
+(async () => {
+  sourceChanged();
+  try {
+    state.session = await api('GET', '/api/session');
+    showDashboard();
+    await refresh();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showLogin();
+    else { showLogin(); say(`The portal did not answer: ${error.message}`, true); }
+  }
+})();
