@@ -25,56 +25,10 @@ import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.path.join(ROOT, "target", "release")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from measure import (CLK_TCK, ROOT, TARGET, busy_fraction, cpu_ticks, free_port, h2load, paced_h2load, percentiles,
+                     status_kb, wait_ready)
+
 SERVICE = "org.apache.dubbo.demo.UserService"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def status_kb(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def busy_fraction(seconds=2.0, exclude=()):
-    """CPU share used by processes other than `exclude` over `seconds`, from /proc/stat and our pids."""
-    def total():
-        with open("/proc/stat") as f:
-            parts = [int(x) for x in f.readline().split()[1:]]
-        return sum(parts), parts[3] + parts[4]
-    own = lambda: sum(cpu_ticks(p) for p in exclude)
-    t0, i0 = total(); o0 = own()
-    time.sleep(seconds)
-    t1, i1 = total(); o1 = own()
-    used = (t1 - t0) - (i1 - i0) - (o1 - o0)
-    return max(0.0, used / max(1, t1 - t0))
-
-
-def wait_ready(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.1)
-    sys.exit(f"not ready: {url}")
 
 
 def write_config(path, provider_port, apis):
@@ -100,41 +54,11 @@ def write_config(path, provider_port, apis):
         f.write("\n".join(lines) + "\n")
 
 
-def h2load(args, log=None):
-    cmd = ["taskset", "-c", "1", "h2load", "-t1"] + args
-    if log:
-        cmd += ["--log-file", log]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    succeeded = total = 0
-    rps = 0.0
-    for line in out.splitlines():
-        if line.startswith("requests:"):
-            words = line.split()
-            total = int(words[1]); succeeded = int(words[7])
-        if line.startswith("finished in"):
-            rps = float(line.split(",")[1].split()[0])
-    return total, succeeded, rps, out
-
-
 def dubbo_load(target, args):
     """dubbo-load on CPU1; its JSON line as a dict."""
     cmd = ["taskset", "-c", "1", os.path.join(TARGET, "dubbo-load"), "--target", target] + args
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-def percentiles(log):
-    durations = []
-    with open(log) as f:
-        for line in f:
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[1] == "200":
-                durations.append(int(parts[2]))
-    durations.sort()
-    if not durations:
-        return 0, 0
-    pick = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]
-    return pick(0.50), pick(0.99)
 
 
 def main():
@@ -143,6 +67,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--apis", type=int, default=1000)
     ap.add_argument("--rate", type=int, default=2000)
+    ap.add_argument("--latency-connections", type=int, default=16)
     ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args()
 
@@ -189,10 +114,11 @@ def main():
             rss_load = status_kb(gateway.pid, "VmRSS")
             cpu_us = (c1 - c0) / CLK_TCK * 1e6 / max(1, g_ok)
 
-            per_client = a.rate / 16
             glog = os.path.join(work, f"gw{run}.log")
-            dl = dubbo_load(direct, ["--connections", "16", "--rate", str(a.rate), "--duration", f"{a.seconds}s", "--warmup", "0s"])
-            h2load(["--h1", "-c", "16", "--rps", str(per_client), "-D", str(a.seconds), gw_url], log=glog)
+            # Both clients time a request from when it is written, with connections at unrelated phases.
+            dl = dubbo_load(direct, ["--connections", str(a.latency_connections), "--rate", str(a.rate),
+                                     "--from-send", "--duration", f"{a.seconds}s", "--warmup", "0s"])
+            paced_h2load(["--h1"], gw_url, a.latency_connections, a.rate, a.seconds, glog)
             d50, d99 = dl["p50_us"], dl["p99_us"]
             g50, g99 = percentiles(glog)
             d_rps = d["rps"]
@@ -204,22 +130,23 @@ def main():
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()), flush=True)
 
         peak = status_kb(gateway.pid, "VmHWM")
-        def summary(key, unit=""):
+        def summary(key, unit="", digits=1):
             values = [r[key] for r in results]
-            return f"{statistics.median(values):.1f}{unit} ({min(values):.1f}..{max(values):.1f})"
+            return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}..{max(values):.{digits}f})"
         print()
-        print(f"APIs loaded: {a.apis}; runs: {a.runs} x {a.seconds}s; 64 connections (saturation), {a.rate} req/s (latency)")
+        print(f"APIs loaded: {a.apis}; runs: {a.runs} x {a.seconds}s; 64 connections (saturation), {a.rate} req/s over {a.latency_connections} connections (latency)")
         print(f"| gateway CPU per request | {summary('cpu_us', ' µs')} |")
         print(f"| direct Dubbo req/s | {summary('direct_rps')} |")
         print(f"| via gateway req/s | {summary('gateway_rps')} |")
-        print(f"| throughput ratio | {summary('ratio')} |")
+        print(f"| throughput ratio | {summary('ratio', digits=2)} |")
         print(f"| added p50 at {a.rate} req/s | {summary('added_p50', ' µs')} (direct p50 {summary('direct_p50', ' µs')}) |")
         print(f"| added p99 at {a.rate} req/s | {summary('added_p99', ' µs')} (direct p99 {summary('direct_p99', ' µs')}) |")
         print(f"| RSS idle / under load / peak | {rss_idle / 1024:.1f} / {statistics.median([r['rss_load_kb'] for r in results]) / 1024:.1f} / {peak / 1024:.1f} MiB |")
         print(f"| other load before runs | {summary('background')} (share of all CPU) |")
     finally:
-        gateway.terminate(); provider.terminate()
-        gateway.wait(); provider.wait()
+        # The gateway first: a provider gone first would only make it log a reconnect.
+        gateway.terminate(); gateway.wait()
+        provider.terminate(); provider.wait()
 
 
 if __name__ == "__main__":

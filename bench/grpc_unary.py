@@ -23,55 +23,8 @@ import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TARGET = os.path.join(ROOT, "target", "release")
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cpu_ticks(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])  # utime + stime
-
-
-def status_kb(pid, key):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    return 0
-
-
-def busy_fraction(seconds=2.0, exclude=()):
-    """CPU share used by processes other than `exclude` over `seconds`, from /proc/stat and our pids."""
-    def total():
-        with open("/proc/stat") as f:
-            parts = [int(x) for x in f.readline().split()[1:]]
-        return sum(parts), parts[3] + parts[4]
-    own = lambda: sum(cpu_ticks(p) for p in exclude)
-    t0, i0 = total(); o0 = own()
-    time.sleep(seconds)
-    t1, i1 = total(); o1 = own()
-    used = (t1 - t0) - (i1 - i0) - (o1 - o0)
-    return max(0.0, used / max(1, t1 - t0))
-
-
-def wait_ready(url, timeout=60):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as r:
-                if r.status == 200:
-                    return
-        except Exception:
-            time.sleep(0.1)
-    sys.exit(f"not ready: {url}")
+from measure import (CLK_TCK, ROOT, TARGET, busy_fraction, cpu_ticks, free_port, h2load, paced_h2load, percentiles,
+                     status_kb, wait_ready)
 
 
 def write_config(path, backend_port, apis):
@@ -106,42 +59,13 @@ def grpc_body(path):
         f.write(b"\x00" + struct.pack(">I", len(message)) + message)
 
 
-def h2load(args, log=None):
-    cmd = ["taskset", "-c", "1", "h2load", "-t1"] + args
-    if log:
-        cmd += ["--log-file", log]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    succeeded = total = 0
-    rps = 0.0
-    for line in out.splitlines():
-        if line.startswith("requests:"):
-            words = line.split()
-            total = int(words[1]); succeeded = int(words[7])
-        if line.startswith("finished in"):
-            rps = float(line.split(",")[1].split()[0])
-    return total, succeeded, rps, out
-
-
-def percentiles(log):
-    durations = []
-    with open(log) as f:
-        for line in f:
-            parts = line.split("\t")
-            if len(parts) >= 3 and parts[1] == "200":
-                durations.append(int(parts[2]))
-    durations.sort()
-    if not durations:
-        return 0, 0
-    pick = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]
-    return pick(0.50), pick(0.99)
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--apis", type=int, default=1000)
     ap.add_argument("--rate", type=int, default=2000)
+    ap.add_argument("--latency-connections", type=int, default=16)
     ap.add_argument("--no-build", action="store_true")
     a = ap.parse_args()
 
@@ -188,10 +112,9 @@ def main():
             rss_load = status_kb(gateway.pid, "VmRSS")
             cpu_us = (c1 - c0) / CLK_TCK * 1e6 / max(1, g_ok)
 
-            per_client = a.rate / 16
             dlog, glog = os.path.join(work, f"direct{run}.log"), os.path.join(work, f"gw{run}.log")
-            h2load(["-c", "16", "--rps", str(per_client), "-D", str(a.seconds)] + grpc_args + [direct_url], log=dlog)
-            h2load(["-c", "16", "--rps", str(per_client), "-D", str(a.seconds)] + json_args + [gw_url], log=glog)
+            paced_h2load(grpc_args, direct_url, a.latency_connections, a.rate, a.seconds, dlog)
+            paced_h2load(json_args, gw_url, a.latency_connections, a.rate, a.seconds, glog)
             d50, d99 = percentiles(dlog)
             g50, g99 = percentiles(glog)
             r = dict(background=background, direct_rps=d_rps, gateway_rps=g_rps, ratio=g_rps / d_rps if d_rps else 0,
@@ -201,15 +124,15 @@ def main():
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()), flush=True)
 
         peak = status_kb(gateway.pid, "VmHWM")
-        def summary(key, unit=""):
+        def summary(key, unit="", digits=1):
             values = [r[key] for r in results]
-            return f"{statistics.median(values):.1f}{unit} ({min(values):.1f}..{max(values):.1f})"
+            return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}..{max(values):.{digits}f})"
         print()
-        print(f"APIs loaded: {a.apis}; runs: {a.runs} x {a.seconds}s; 64 connections (saturation), {a.rate} req/s (latency)")
+        print(f"APIs loaded: {a.apis}; runs: {a.runs} x {a.seconds}s; 64 connections (saturation), {a.rate} req/s over {a.latency_connections} connections (latency)")
         print(f"| gateway CPU per request | {summary('cpu_us', ' µs')} |")
         print(f"| direct gRPC req/s | {summary('direct_rps')} |")
         print(f"| via gateway req/s | {summary('gateway_rps')} |")
-        print(f"| throughput ratio | {summary('ratio')} |")
+        print(f"| throughput ratio | {summary('ratio', digits=2)} |")
         print(f"| added p50 at {a.rate} req/s | {summary('added_p50', ' µs')} (direct p50 {summary('direct_p50', ' µs')}) |")
         print(f"| added p99 at {a.rate} req/s | {summary('added_p99', ' µs')} (direct p99 {summary('direct_p99', ' µs')}) |")
         print(f"| RSS idle / under load / peak | {rss_idle / 1024:.1f} / {statistics.median([r['rss_load_kb'] for r in results]) / 1024:.1f} / {peak / 1024:.1f} MiB |")

@@ -12,6 +12,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 
 use crate::catalog::{BuildContext, Snapshot};
 use crate::interceptors::Interceptor;
@@ -188,6 +189,13 @@ pub async fn run(
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "gateway listening (HTTP/1.1 and h2c)");
     let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    // Without TCP_NODELAY an HTTP/2 reply written as HEADERS then DATA waits on the client's delayed ACK
+    // (up to 40 ms on Linux); every serious proxy turns Nagle off on both sides.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+        }
+    });
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await;

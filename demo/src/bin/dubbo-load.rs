@@ -50,6 +50,11 @@ struct Flags {
     /// The service version asked for.
     #[arg(long, default_value = users::VERSION)]
     version: String,
+    /// With `--rate`, measure latency from when each request was written rather than from when it was
+    /// due, as h2load does: for comparing against a gateway measured with h2load. A late send then
+    /// hides a stall instead of showing it, so this is for comparisons, not for judging a provider.
+    #[arg(long)]
+    from_send: bool,
     /// How long answers still due at the end are waited for; those that do not come are errors.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     grace: Duration,
@@ -66,6 +71,7 @@ struct Plan {
     interval: Option<Duration>,
     depth: usize,
     grace: Duration,
+    from_send: bool,
 }
 
 impl Plan {
@@ -143,6 +149,7 @@ async fn run(flags: Flags) -> anyhow::Result<()> {
             .map(|rate| Duration::from_secs_f64(flags.connections as f64 / rate)),
         depth: flags.depth,
         grace: flags.grace,
+        from_send: flags.from_send,
     };
     let count = streams.len();
     let tasks: Vec<_> = streams
@@ -264,7 +271,10 @@ async fn send(
             break false;
         }
         // From when it was due, not when it went out: time spent waiting for a slot is latency too.
-        let started = due.unwrap_or(now);
+        let started = match due {
+            Some(due) if !plan.from_send => due,
+            _ => now,
+        };
         if let (Some(due), Some(every)) = (&mut due, plan.interval) {
             *due += every;
         }

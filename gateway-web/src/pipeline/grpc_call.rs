@@ -85,7 +85,10 @@ impl GrpcCall {
     /// The request id always travels (so backend logs can be joined); other headers only when configured.
     fn metadata(&self, exchange: &Exchange) -> MetadataMap {
         let mut headers = http::HeaderMap::with_capacity(self.forward_headers.len() + 1);
-        if let Ok(id) = http::HeaderValue::from_str(&exchange.request_id) {
+        if let Ok(mut id) = http::HeaderValue::from_str(&exchange.request_id) {
+            // Unique per call: "never indexed" keeps HPACK from inserting each id into the connection's
+            // header table only to evict it (and another entry) a few calls later.
+            id.set_sensitive(true);
             headers.insert(request_id::HEADER, id);
         }
         for name in self.forward_headers.iter() {

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Instructions and syscalls per request through the gateway, under callgrind: deterministic to ~0.1 %
+# whatever else the machine runs, so it is the regression gate (benchmarks.md, headline figure 2).
+#   bench/callgrind.sh grpc|dubbo [requests=20000]
+# Needs a release build (cargo build --release -p gateway-web -p gateway-demo), valgrind and h2load.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+path="${1:?grpc or dubbo}"
+requests="${2:-20000}"
+work="$(mktemp -d /tmp/gw-callgrind.XXXXXX)"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+bport="$(port)"; gport="$(port)"
+
+case "$path" in
+grpc)
+    python3 -c "import sys; sys.path.insert(0, 'bench'); import grpc_unary as g; g.write_config('$work/gateway.yaml', $bport, 1000)"
+    echo '{"message":"hello","number":"42"}' > "$work/body.json"
+    target/release/demo-backend --listen "127.0.0.1:$bport" & pids+=($!)
+    load=(h2load --h1 -c 64 -t1 -H 'content-type: application/json' -d "$work/body.json" "http://127.0.0.1:$gport/v1/bench")
+    ;;
+dubbo)
+    python3 -c "import sys; sys.path.insert(0, 'bench'); import dubbo_unary as d; d.write_config('$work/gateway.yaml', $bport, 1000)"
+    target/release/dubbo-mock-provider --listen "127.0.0.1:$bport" & pids+=($!)
+    load=(h2load --h1 -c 64 -t1 "http://127.0.0.1:$gport/v1/users/42")
+    ;;
+*) echo "usage: $0 grpc|dubbo [requests]" >&2; exit 2 ;;
+esac
+
+RUST_LOG=warn valgrind --tool=callgrind --collect-systime=usec --callgrind-out-file="$work/cg.out" \
+    target/release/gateway-web --config "$work/gateway.yaml" --listen "127.0.0.1:$gport" --workers 1 \
+    > "$work/gateway.log" 2>&1 & pids+=($!)
+cg=$!
+for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$gport/readyz" >/dev/null && break; sleep 0.5; done
+"${load[@]}" -n 2000 >/dev/null                      # warm up
+callgrind_control -z "$cg" >/dev/null
+"${load[@]}" -n "$requests" | grep -E '^requests:'
+callgrind_control -d "$cg" >/dev/null
+sleep 1
+totals="$(callgrind_annotate "$work"/cg.out.* 2>/dev/null | grep 'PROGRAM TOTALS' | head -1)"
+python3 - "$requests" "$totals" <<'PY'
+import sys
+n = int(sys.argv[1]); fields = sys.argv[2].split()
+ir, sys_count = int(fields[0].replace(",", "")), int(fields[2].replace(",", ""))
+print(f"instructions/request: {ir / n:,.0f}   syscalls/request: {sys_count / n:.1f}   ({n} requests, 1,000 APIs loaded)")
+PY
