@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser test of the portal's web UI: builds the binaries, creates a fresh Postgres database, starts the
-# demo gRPC backend, the portal and a gateway in Postgres mode, clicks through the UI in headless Chromium
+# demo gRPC backend, a Dubbo mock provider, the portal and a gateway in Postgres mode, clicks through the UI in headless Chromium
 # (run.mjs), then stops every process it started (by PID) and drops the database. Exits non-zero on failure.
 #
 # Needs: Postgres on 127.0.0.1:5432 (user postgres, trust auth; PGHOST/PGPORT/PGUSER override), Debian's
@@ -50,16 +50,20 @@ psql -q -d postgres -c "CREATE DATABASE \"$db\"" >/dev/null
 url="postgres://$PGUSER@$PGHOST:$PGPORT/$db"
 password="ui-test-$$-secret"
 backend_port="$(free_port)"
+dubbo_port="$(free_port)"
 portal_port="$(free_port)"
 gateway_port="$(free_port)"
 bin="$root/target/debug"
 
 "$bin/demo-backend" --listen "127.0.0.1:$backend_port" >"$work/backend.log" 2>&1 &
 pids+=($!)
+"$bin/dubbo-mock-provider" --listen "127.0.0.1:$dubbo_port" >"$work/dubbo.log" 2>&1 &
+pids+=($!)
 "$bin/gateway-portal" --database-url "$url" --listen "127.0.0.1:$portal_port" \
   --admin-password "$password" >"$work/portal.log" 2>&1 &
 pids+=($!)
 wait_port 127.0.0.1 "$backend_port" demo-backend
+wait_port 127.0.0.1 "$dubbo_port" dubbo-mock-provider
 wait_port 127.0.0.1 "$portal_port" gateway-portal
 
 gateway_url=""
@@ -73,7 +77,7 @@ if [ "${NO_GATEWAY:-0}" != 1 ]; then
 fi
 
 PORTAL_URL="http://127.0.0.1:$portal_port" ADMIN_PASSWORD="$password" \
-BACKEND_ADDR="127.0.0.1:$backend_port" \
+BACKEND_ADDR="127.0.0.1:$backend_port" DUBBO_ADDR="127.0.0.1:$dubbo_port" \
 PROTO_FILE="${PROTO_FILE:-$root/demo/proto/demo/bookstore/v1/bookstore.proto}" \
 GATEWAY_URL="$gateway_url" SCREENSHOT="${SCREENSHOT:-/tmp/portal.png}" \
   node "$here/run.mjs"

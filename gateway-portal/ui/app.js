@@ -449,6 +449,8 @@ function renderApis() {
         el('span', { class: 'actions write' },
           el('button', { type: 'button', class: 'secondary', onclick: () => setPublished(a, !a.published),
             text: a.published ? 'Unpublish' : 'Publish in next revision' }),
+          el('button', { type: 'button', class: 'secondary', onclick: () => editApi(a),
+            'aria-label': `Edit API ${a.name}`, text: 'Edit' }),
           el('button', { type: 'button', class: 'danger', onclick: () => removeThing('api', a.name, a.version),
             'aria-label': `Delete API ${a.name}`, text: 'Delete' }))),
       routes.length ? el('ul', { class: 'routes', 'aria-label': `Routes of ${a.name}` }, routes)
@@ -471,6 +473,79 @@ $('#generate-form').addEventListener('submit', (event) => {
     const created = await api('POST', '/api/apis/generate', body);
     say(`Generated API ${created.name} with ${(created.routes || []).length} routes: publish to make it live.`);
     form.name.value = '';
+    await refresh();
+  });
+});
+
+// ---------- writing one API ----------
+
+// The API being edited ({name, version}) or null when the form creates a new one. The version goes out
+// as If-Match, so a save over somebody else's newer edit is refused (409) rather than overwriting it.
+let editing = null;
+
+const firstName = (list, fallback) => (list[0] && list[0].name) || fallback;
+
+function apiTemplate(kind) {
+  const backend = firstName(state.backends.filter((b) => b.protocol === kind), `my-${kind}-backend`);
+  if (kind === 'dubbo') {
+    return {
+      name: 'get-user',
+      backend,
+      dubbo: {
+        interface: 'org.apache.dubbo.demo.UserService',
+        version: '1.0.0',
+        method: 'getUser',
+        params: [{ name: 'id', type: 'long', from: 'path.id' }],
+      },
+      http: { get: '/v1/users/{id}' },
+      timeout: '3s',
+    };
+  }
+  return {
+    name: 'echo',
+    backend,
+    schema: firstName(state.schemas, 'my-schema'),
+    grpc: { service: 'demo.echo.v1.Echo', method: 'Echo' },
+    http: { post: '/v1/echo', body: '*' },
+    timeout: '3s',
+  };
+}
+
+function fillApiForm(definition, target) {
+  editing = target;
+  $('#api-form-title').textContent = target ? `Edit API ${target.name}` : 'Write an API';
+  $('#api-save').textContent = target ? `Save ${target.name}` : 'Save API';
+  $('#api-definition').value = definition ? JSON.stringify(definition, null, 2) : '';
+  clearErrors($('#api-form'));
+}
+
+function editApi(apiBody) {
+  const { version, published, routes, ...definition } = apiBody;
+  fillApiForm(definition, { name: apiBody.name, version });
+  $('#api-definition').focus();
+  $('#api-form').scrollIntoView({ block: 'nearest' });
+}
+
+$('#api-template-grpc').addEventListener('click', () => fillApiForm(apiTemplate('grpc'), null));
+$('#api-template-dubbo').addEventListener('click', () => fillApiForm(apiTemplate('dubbo'), null));
+$('#api-new').addEventListener('click', () => fillApiForm(null, null));
+
+$('#api-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    let definition;
+    try {
+      definition = JSON.parse(form.definition.value);
+    } catch (error) {
+      throw new ApiError(400, { message: `The definition is not valid JSON: ${error.message}` });
+    }
+    const saved = editing
+      ? await api('PUT', `/api/apis/${encodeURIComponent(editing.name)}`, definition,
+        { 'If-Match': `"${editing.version}"` })
+      : await api('POST', '/api/apis', definition);
+    say(`Saved API ${saved.name} with ${(saved.routes || []).length} route(s): publish to make it live.`);
+    fillApiForm(null, null);
     await refresh();
   });
 });
