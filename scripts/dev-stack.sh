@@ -17,7 +17,7 @@ target/debug/gateway-portal migrate --database-url "$url"
 
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
-target/debug/demo-backend --listen 127.0.0.1:50051 & pids+=($!)
+target/debug/demo-backend --listen 127.0.0.1:50051 --dubbo 127.0.0.1:20880 & pids+=($!)
 PORTAL_ADMIN_PASSWORD="$password" target/debug/gateway-portal --database-url "$url" --listen 127.0.0.1:9000 & pids+=($!)
 target/debug/gateway-web --database-url "$url" --snapshot-file target/dev-snapshot.json --listen 127.0.0.1:8080 & pids+=($!)
 
@@ -27,6 +27,8 @@ cat <<TXT
   gateway  http://127.0.0.1:8080   (serves what you publish; /readyz shows the revision)
   backend  127.0.0.1:50051         (the demo gRPC service: add it as a backend, import its schema by
                                     reflection, generate APIs for demo.bookstore.v1.Bookstore, publish)
+  dubbo    127.0.0.1:20880         (the demo Dubbo2 UserService: add it as a Dubbo backend, then write an
+                                    API from the editor's Dubbo template, publish, GET /v1/users/1)
 
 TXT
 wait
