@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Runs the README's first command (`cargo run -p gateway-demo`, on free ports) and every curl line the
+# README lists under it, so the newcomer's first minute is tested like the rest. Each line must answer
+# 200, except the two the README shows as errors (a gRPC NOT_FOUND and a Java exception), which must
+# answer 404. Exits non-zero on the first line that does not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+log="$(mktemp /tmp/readme-demo.XXXXXX)"
+cargo run -q -p gateway-demo -- --backend 127.0.0.1:0 --dubbo 127.0.0.1:0 --listen "127.0.0.1:$port" \
+    >"$log" 2>&1 &
+demo=$!
+cleanup() {
+    local status=$?
+    kill "$demo" 2>/dev/null || true
+    wait "$demo" 2>/dev/null || true
+    [ "$status" -ne 0 ] && { echo "--- demo log (tail)"; tail -n 20 "$log"; }
+    rm -f "$log"
+    exit "$status"
+}
+trap cleanup EXIT INT TERM
+
+for _ in $(seq 1 600); do
+    curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break
+    kill -0 "$demo" 2>/dev/null || { echo "the demo exited before it was ready" >&2; exit 1; }
+    sleep 0.5
+done
+
+checked=0
+while IFS= read -r line; do
+    command="${line%%#*}"                              # the README's trailing comments
+    command="${command//127.0.0.1:8080/127.0.0.1:$port}"
+    expected=200
+    case "$command" in *"/v1/fail"* | *"/v1/users/404"*) expected=404 ;; esac
+    status="$(eval "$command -o /dev/null -w '%{http_code}' --max-time 20")" || true
+    if [ "$status" != "$expected" ]; then
+        echo "README line answered $status, expected $expected: $line" >&2
+        exit 1
+    fi
+    checked=$((checked + 1))
+done < <(grep -E '^curl .*127\.0\.0\.1:8080' README.md)
+
+[ "$checked" -ge 10 ] || { echo "found only $checked curl lines in README.md" >&2; exit 1; }
+echo "README demo: cargo run -p gateway-demo answered all $checked curl lines"
