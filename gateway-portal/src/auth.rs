@@ -206,6 +206,7 @@ pub struct SessionInfo {
 /// POST /api/session: checks the password, opens a session, sets the cookie.
 pub async fn login(
     State(state): State<AppState>,
+    headers: HeaderMap,
     JsonBody(login): JsonBody<Login>,
 ) -> ApiResult<Response> {
     let row = sqlx::query("SELECT id, password_hash, role FROM admin_users WHERE username = $1")
@@ -260,8 +261,9 @@ pub async fn login(
     .await?;
     tx.commit().await?;
     let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}",
-        SESSION_HOURS * 3600
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
+        SESSION_HOURS * 3600,
+        secure_attribute(&headers)
     );
     let body = SessionInfo {
         username: login.username,
@@ -283,6 +285,7 @@ pub async fn current(Extension(caller): Extension<Caller>) -> Json<SessionInfo> 
 /// DELETE /api/session: ends the session and clears the cookie.
 pub async fn logout(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Extension(caller): Extension<Caller>,
 ) -> ApiResult<Response> {
     let mut tx = state.db.begin().await?;
@@ -299,7 +302,10 @@ pub async fn logout(
     )
     .await?;
     tx.commit().await?;
-    let cookie = format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0");
+    let cookie = format!(
+        "{COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0{}",
+        secure_attribute(&headers)
+    );
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
 
@@ -375,4 +381,31 @@ pub async fn list_users(State(state): State<AppState>) -> ApiResult<Json<serde_j
         .collect();
     let total = items.len();
     Ok(Json(serde_json::json!({"items": items, "total": total})))
+}
+
+/// `; Secure` when the browser reached the portal over HTTPS through a TLS-terminating proxy
+/// (`X-Forwarded-Proto: https`, or `Forwarded: ...proto=https`). The portal itself speaks plain HTTP, and a
+/// `Secure` cookie sent over plain HTTP would never come back, so the flag follows what the browser saw.
+/// Trusting the header is safe here: a client that forges it only makes its own cookie stricter.
+fn secure_attribute(headers: &HeaderMap) -> &'static str {
+    let forwarded_proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    let forwarded = headers
+        .get_all(header::FORWARDED)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([';', ',']))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(key, value)| {
+            key.eq_ignore_ascii_case("proto")
+                && value.trim_matches('"').eq_ignore_ascii_case("https")
+        });
+    if forwarded_proto || forwarded {
+        "; Secure"
+    } else {
+        ""
+    }
 }

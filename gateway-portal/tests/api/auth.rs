@@ -37,6 +37,34 @@ async fn migrations_apply_to_an_empty_database_and_twice_is_harmless() {
 }
 
 #[tokio::test]
+async fn behind_a_tls_proxy_the_session_cookie_is_secure() {
+    let portal = Portal::start().await;
+    let client = portal.client();
+    let login = json!({"username": "admin", "password": ADMIN_PASSWORD});
+    for forwarded in [
+        ("x-forwarded-proto", "https"),
+        ("forwarded", "for=192.0.2.60;proto=https;by=203.0.113.43"),
+    ] {
+        let ok = client
+            .send("POST", "/api/session", Some(login.clone()), &[forwarded])
+            .await;
+        assert_eq!(ok.status, StatusCode::OK);
+        let cookie = ok.headers["set-cookie"].to_str().unwrap();
+        assert!(cookie.ends_with("; Secure"), "{forwarded:?}: {cookie}");
+    }
+    let plain = client
+        .send(
+            "POST",
+            "/api/session",
+            Some(login),
+            &[("x-forwarded-proto", "http")],
+        )
+        .await;
+    let cookie = plain.headers["set-cookie"].to_str().unwrap();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+}
+
+#[tokio::test]
 async fn login_session_and_logout() {
     let portal = Portal::start().await;
     let mut client = portal.client();
@@ -59,6 +87,8 @@ async fn login_session_and_logout() {
     for part in ["portal_session=", "HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(part), "{cookie}");
     }
+    // Over plain HTTP a Secure cookie would never be sent back, so it is not marked Secure here.
+    assert!(!cookie.contains("Secure"), "{cookie}");
     assert_eq!(ok.body["role"], "admin");
     let session = client.get("/api/session").await;
     assert_eq!(session.status, StatusCode::OK);
