@@ -14,17 +14,15 @@ Usage: python3 bench/grpc_unary.py [--runs 3] [--seconds 10] [--apis 1000]
 import argparse
 import json
 import os
-import socket
 import statistics
 import struct
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
 
 from measure import (CLK_TCK, ROOT, TARGET, busy_fraction, cpu_ticks, free_port, h2load, paced_h2load, percentiles,
-                     status_kb, wait_ready)
+                     spread, status_kb, wait_ready)
 
 
 def write_config(path, backend_port, apis):
@@ -124,9 +122,7 @@ def main():
             print(f"run {run + 1}: " + ", ".join(f"{k}={v:.3f}" if isinstance(v, float) else f"{k}={v}" for k, v in r.items()), flush=True)
 
         peak = status_kb(gateway.pid, "VmHWM")
-        def summary(key, unit="", digits=1):
-            values = [r[key] for r in results]
-            return f"{statistics.median(values):.{digits}f}{unit} ({min(values):.{digits}f}..{max(values):.{digits}f})"
+        summary = lambda key, unit="", digits=1: spread(results, key, unit, digits)
         print()
         print(f"APIs loaded: {a.apis}; runs: {a.runs} x {a.seconds}s; 64 connections (saturation), {a.rate} req/s over {a.latency_connections} connections (latency)")
         print(f"| gateway CPU per request | {summary('cpu_us', ' µs')} |")

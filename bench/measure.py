@@ -1,8 +1,9 @@
 """Measurement helpers shared by the benchmark drivers: free ports, process CPU and memory from /proc,
-machine load, readiness, h2load runs and per-request latency percentiles."""
+machine load, readiness, h2load runs, per-request latency percentiles and the summary of several runs."""
 
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -113,3 +114,10 @@ def percentiles(log):
         return 0, 0
     pick = lambda q: durations[min(len(durations) - 1, int(q * len(durations)))]
     return pick(0.50), pick(0.99)
+
+
+def spread(results, key, unit="", digits=1):
+    """`median (min..max)` of one figure over the runs."""
+    values = [r[key] for r in results]
+    fmt = lambda v: f"{v:.{digits}f}"
+    return f"{fmt(statistics.median(values))}{unit} ({fmt(min(values))}..{fmt(max(values))})"

@@ -1,14 +1,13 @@
 //! `gateway-demo`: the demo gRPC backend, the demo Dubbo provider and the gateway on `demo/gateway.yaml`,
 //! in one process.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Parser;
+use gateway_demo::stop::Stop;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 #[derive(Parser, Debug)]
 #[command(about = "The demo gRPC and Dubbo backends and the HTTP gateway in front of them")]
@@ -52,35 +51,16 @@ async fn main() -> anyhow::Result<()> {
     )?;
 
     // Ctrl-C, or any part ending, stops them all.
-    let (stop, _) = watch::channel(false);
-    let stopped = |stop: &watch::Sender<bool>| {
-        let mut receiver = stop.subscribe();
-        async move {
-            let _ = receiver.wait_for(|stopped| *stopped).await;
-        }
-    };
-    let backend = until_done(
-        &stop,
-        gateway_demo::serve_backend(backend_listener, stopped(&stop)),
-    );
-    let dubbo = until_done(
-        &stop,
-        gateway_demo::serve_dubbo(dubbo_listener, stopped(&stop)),
-    );
+    let stop = Stop::default();
+    let backend = stop.until_done(gateway_demo::serve_backend(
+        backend_listener,
+        stop.signalled(),
+    ));
+    let dubbo = stop.until_done(gateway_demo::serve_dubbo(dubbo_listener, stop.signalled()));
     let settings = gateway_web::Settings::new(config.clone());
-    let gateway = until_done(
-        &stop,
-        gateway_web::run(settings, http_listener, stopped(&stop)),
-    );
-    let ctrl_c = async {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            () = stopped(&stop) => {}
-        }
-        stop.send_replace(true);
-    };
+    let gateway = stop.until_done(gateway_web::run(settings, http_listener, stop.signalled()));
     print_banner(backend_addr, dubbo_addr, http_addr, &flags.config);
-    let (backend, dubbo, gateway, ()) = tokio::join!(backend, dubbo, gateway, ctrl_c);
+    let (backend, dubbo, gateway, ()) = tokio::join!(backend, dubbo, gateway, stop.on_ctrl_c());
     if config != flags.config {
         let _ = std::fs::remove_file(&config);
     }
@@ -88,16 +68,6 @@ async fn main() -> anyhow::Result<()> {
     dubbo.context("demo Dubbo provider")?;
     gateway.context("gateway")?;
     Ok(())
-}
-
-/// Runs `part`, then signals `stop` however it ended.
-async fn until_done(
-    stop: &watch::Sender<bool>,
-    part: impl Future<Output = anyhow::Result<()>>,
-) -> anyhow::Result<()> {
-    let result = part.await;
-    stop.send_replace(true);
-    result
 }
 
 /// The config the gateway reads: `path` itself when each named backend it has already points at its

@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 
 use clap::Parser;
+use gateway_demo::stop::Stop;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
 
 #[derive(Parser, Debug)]
 struct Flags {
@@ -24,49 +24,23 @@ fn main() -> anyhow::Result<()> {
         .build()?
         .block_on(async move {
             let listener = TcpListener::bind(flags.listen).await?;
-            let (stop, _) = watch::channel(false);
-            let stopped = |stop: &watch::Sender<bool>| {
-                let mut receiver = stop.subscribe();
-                async move {
-                    let _ = receiver.wait_for(|stopped| *stopped).await;
-                }
-            };
             let dubbo = match flags.dubbo {
                 Some(address) => Some(TcpListener::bind(address).await?),
                 None => None,
             };
-            let grpc = gateway_demo::serve_backend(listener, stopped(&stop));
+            // Ctrl-C, or either server ending, stops both.
+            let stop = Stop::default();
+            let grpc = stop.until_done(gateway_demo::serve_backend(listener, stop.signalled()));
             let dubbo = async {
                 match dubbo {
-                    Some(listener) => gateway_demo::serve_dubbo(listener, stopped(&stop)).await,
+                    Some(listener) => {
+                        stop.until_done(gateway_demo::serve_dubbo(listener, stop.signalled()))
+                            .await
+                    }
                     None => Ok(()),
                 }
             };
-            let ctrl_c = async {
-                let _ = tokio::signal::ctrl_c().await;
-                stop.send_replace(true);
-            };
-            // Either server failing stops the other, so the process never lingers half up.
-            let (grpc, dubbo, ()) = tokio::join!(
-                async {
-                    let result = grpc.await;
-                    stop.send_replace(true);
-                    result
-                },
-                async {
-                    let result = dubbo.await;
-                    if result.is_err() {
-                        stop.send_replace(true);
-                    }
-                    result
-                },
-                async {
-                    tokio::select! {
-                        () = ctrl_c => {}
-                        () = stopped(&stop) => {}
-                    }
-                },
-            );
+            let (grpc, dubbo, ()) = tokio::join!(grpc, dubbo, stop.on_ctrl_c());
             grpc.and(dubbo)
         })
 }
