@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::http_rule::HttpRule;
 use crate::mapping::Binding;
+use crate::policy::{Policy, RoutePolicies};
 
 /// Everything a gateway node serves. Standalone mode reads it from YAML; the control plane produces the
 /// same shape for each revision.
@@ -21,6 +22,9 @@ pub struct Config {
     /// What is published over HTTP.
     #[serde(default)]
     pub apis: Vec<Api>,
+    /// Policies for every API; an API's own policy of the same kind replaces one of these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
 }
 
 impl Config {
@@ -231,6 +235,31 @@ pub struct Api {
     /// Response metadata (headers or trailers) returned to the client as HTTP headers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub return_metadata: Vec<String>,
+    /// Policies for every route of this API (see [`crate::policy`] for precedence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<Policy>,
+    /// Policies for some of its routes, replacing the API's of the same kind there.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route_policies: Vec<RoutePolicies>,
+}
+
+/// What an API calls: exactly one protocol's target, as [`Api::target`] reads the document's
+/// "exactly one of `grpc` and `dubbo`".
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Target<'a> {
+    Grpc(&'a GrpcTarget),
+    Dubbo(&'a DubboTarget),
+}
+
+impl Api {
+    /// The one target set; `None` when none or both are (which [`Config::validate`] refuses).
+    pub fn target(&self) -> Option<Target<'_>> {
+        match (&self.grpc, &self.dubbo) {
+            (Some(grpc), None) => Some(Target::Grpc(grpc)),
+            (None, Some(dubbo)) => Some(Target::Dubbo(dubbo)),
+            _ => None,
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -10,17 +10,20 @@
 //! - [`config`]: the top-level document and its parts.
 //! - [`http_rule`]: the `google.api.http` rule, shared by explicit definitions and proto annotations.
 //! - [`mapping`]: explicit parameter bindings (`path.x`, `query.x`, `header.x`, `body`, `body.a.b`).
+//! - [`policy`]: the closed set of policies, attached to the document, an API or some of its routes.
 //! - [`validate`]: whole-document validation with errors that name the offending item.
 
 pub mod config;
 pub mod http_rule;
 pub mod mapping;
+pub mod policy;
 pub mod validate;
 
 pub use config::{
     Api, Backend, Balance, Config, DubboBackend, DubboParam, DubboTarget, GrpcTarget, JsonOptions,
-    LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, ZooKeeperRegistry,
+    LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, Target, ZooKeeperRegistry,
 };
 pub use http_rule::{HttpMethod, HttpRule};
 pub use mapping::{Binding, Source, SourceParseError};
+pub use policy::{Policy, RoutePolicies};
 pub use validate::ValidationError;

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use crate::config::{Api, Config, DubboTarget, Protocol, Schema};
+use crate::config::{Api, Config, DubboTarget, Protocol, Schema, Target};
 use crate::http_rule::HttpRule;
 use crate::mapping::Source;
 
@@ -121,8 +121,8 @@ impl Config {
             problems.push(format!("api `{name}`: timeout must be above zero"));
         }
         let protocol = self.backend(&api.backend).map(|b| b.protocol);
-        match (&api.grpc, &api.dubbo) {
-            (Some(grpc), None) => {
+        match api.target() {
+            Some(Target::Grpc(grpc)) => {
                 if grpc.service.trim().is_empty() {
                     problems.push(format!("api `{name}`: grpc.service is empty"));
                 }
@@ -139,7 +139,7 @@ impl Config {
                     problems.push(format!("api `{name}`: `mapping` needs `grpc.method`"));
                 }
             }
-            (None, Some(dubbo)) => {
+            Some(Target::Dubbo(dubbo)) => {
                 if protocol.is_some_and(|p| p != Protocol::Dubbo) {
                     problems.push(format!(
                         "api `{name}`: a dubbo target needs a dubbo backend"
@@ -155,7 +155,7 @@ impl Config {
                 }
                 check_dubbo(name, dubbo, problems);
             }
-            _ => problems.push(format!(
+            None => problems.push(format!(
                 "api `{name}`: set exactly one of `grpc` and `dubbo`"
             )),
         }
@@ -166,6 +166,18 @@ impl Config {
             problems.push(format!(
                 "api `{name}`: no route: set `http`, keep `annotations`, or enable `auto_route`"
             ));
+        }
+        for selected in &api.route_policies {
+            match (&selected.method, &selected.route) {
+                (Some(_), None) => {}
+                (None, Some(route)) if route_selector(route).is_none() => problems.push(format!(
+                    "api `{name}`: route_policies route `{route}` is not `VERB /path`"
+                )),
+                (None, Some(_)) => {}
+                _ => problems.push(format!(
+                    "api `{name}`: each route_policies entry needs exactly one of `method` and `route`"
+                )),
+            }
         }
         for binding in &api.mapping {
             match (&binding.from, &binding.value) {
@@ -181,6 +193,16 @@ impl Config {
             }
         }
     }
+}
+
+/// `GET /v1/x/{id}` → (`GET`, `/v1/x/{id}`): the verb uppercased, the template as written.
+pub fn route_selector(route: &str) -> Option<(String, &str)> {
+    let (verb, path) = route.trim().split_once(' ')?;
+    let path = path.trim();
+    if verb.is_empty() || !verb.bytes().all(|b| b.is_ascii_alphabetic()) || !path.starts_with('/') {
+        return None;
+    }
+    Some((verb.to_ascii_uppercase(), path))
 }
 
 fn check_dubbo(api: &str, dubbo: &DubboTarget, problems: &mut Vec<String>) {

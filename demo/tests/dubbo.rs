@@ -4,12 +4,13 @@
 
 use std::time::Duration;
 
-use gateway_demo::dubbo::call::{self, Call};
-use gateway_demo::dubbo::frame::{
+use dubbo_codec::frame::{
     self, FLAG_EVENT, FLAG_REQUEST, FLAG_TWO_WAY, HEADER_LEN, HESSIAN2, Header, STATUS_OK,
 };
+use dubbo_codec::hessian2::{Decoder, Value};
+use dubbo_codec::request::{self as call, Call};
 use gateway_demo::dubbo::users::{SERVICE, VERSION};
-use gateway_web::invoke::dubbo::hessian2::{Decoder, Value};
+use gateway_demo::dubbo::wire::read_frame;
 use gateway_web::invoke::dubbo::{
     ClientSettings, DubboClient, DubboError, DubboPool, Invocation, Outcome, Provider, ProviderSet,
 };
@@ -225,7 +226,7 @@ const TWO_WAY: u8 = FLAG_REQUEST | FLAG_TWO_WAY | HESSIAN2;
 
 async fn read(stream: &mut TcpStream) -> (Header, Vec<u8>) {
     let mut body = Vec::new();
-    let read = frame::read_frame(stream, frame::PAYLOAD_LIMIT, &mut body);
+    let read = read_frame(stream, frame::PAYLOAD_LIMIT, &mut body);
     let header = tokio::time::timeout(Duration::from_secs(5), read).await;
     match header {
         Ok(Ok(Some(header))) => (header, body),

@@ -2,8 +2,6 @@
 //! writes, role check. Roles: `viewer` reads; `publisher` also edits and publishes; `admin` also manages
 //! users.
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
@@ -18,6 +16,7 @@ use sqlx::Row;
 use crate::AppState;
 use crate::api::JsonBody;
 use crate::error::{ApiError, ApiResult};
+use crate::passwords::{dummy_hash, hash_password, verify_password};
 
 pub const COOKIE: &str = "portal_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
@@ -58,31 +57,6 @@ pub struct Caller {
     pub role: Role,
     pub csrf_token: String,
     token_hash: String,
-}
-
-pub fn hash_password(password: &str) -> anyhow::Result<String> {
-    let mut salt = [0u8; 16];
-    rand::rng().fill_bytes(&mut salt);
-    let salt = SaltString::encode_b64(&salt).map_err(|e| anyhow::anyhow!("salt: {e}"))?;
-    Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| anyhow::anyhow!("argon2: {e}"))
-}
-
-fn dummy_hash() -> &'static str {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| hash_password("not a password anyone has").unwrap_or_default())
-}
-
-fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|parsed| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok()
-        })
-        .unwrap_or(false)
 }
 
 fn random_token() -> String {

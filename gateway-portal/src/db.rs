@@ -55,7 +55,7 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// Creates user `admin` with `password` when the portal has no user at all. Returns whether it did.
 pub async fn bootstrap_admin(pool: &PgPool, password: &str) -> anyhow::Result<bool> {
-    let hash = crate::auth::hash_password(password)?;
+    let hash = crate::passwords::hash_password(password)?;
     let inserted = sqlx::query(
         "INSERT INTO admin_users (username, password_hash, role)
          SELECT 'admin', $1, 'admin' WHERE NOT EXISTS (SELECT 1 FROM admin_users)",

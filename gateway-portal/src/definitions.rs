@@ -1,5 +1,6 @@
-//! From tables to an `api_model::Config` and back: composing a revision, trial builds through the same
-//! `gateway_web::catalog::build` the nodes run, and the HTTP routes an API claims (the `api_routes` rows).
+//! From tables to an `api_model::Config` and back: composing a revision, checking it with the same
+//! compiler the nodes run (`gateway_web::catalog::check`, which opens no file and no connection), and
+//! the HTTP routes an API claims (the `api_routes` rows).
 
 use std::collections::BTreeSet;
 
@@ -8,7 +9,6 @@ use base64::Engine as _;
 use prost_reflect::DescriptorPool;
 use sqlx::{PgConnection, Row};
 
-use crate::AppState;
 use crate::error::{ApiError, ApiResult, problems_to_details};
 
 /// One stored schema: its name and compiled descriptor set.
@@ -71,18 +71,20 @@ pub async fn compose(conn: &mut PgConnection, published_only: bool) -> ApiResult
         backends,
         schemas: schemas.iter().map(StoredSchema::to_model).collect(),
         apis,
+        policies: Vec::new(),
     })
 }
 
-/// Builds `config` exactly as a node would; every problem becomes a 400 detail.
-pub async fn trial_build(state: &AppState, config: &Config, what: &str) -> ApiResult<()> {
+/// Compiles `config` exactly as a node would, without dialling any backend; every problem becomes a 400
+/// detail.
+pub fn trial_build(config: &Config, what: &str) -> ApiResult<()> {
     if let Err(err) = config.validate() {
         return Err(ApiError::invalid(
             format!("{what} is not valid: {}", err.problems.join("; ")),
             problems_to_details(&err.problems),
         ));
     }
-    match gateway_web::catalog::build(config, "portal-trial".into(), &state.build).await {
+    match gateway_web::catalog::check(config) {
         Ok(_) => Ok(()),
         Err(err) => Err(ApiError::invalid(
             format!("{what} does not build: {}", err.problems.join("; ")),
@@ -105,6 +107,7 @@ pub fn config_for_api(api: &Api, backends: &[Backend], schemas: &[StoredSchema])
             .map(StoredSchema::to_model)
             .collect(),
         apis: vec![api.clone()],
+        policies: Vec::new(),
     }
 }
 

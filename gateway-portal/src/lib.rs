@@ -5,14 +5,15 @@
 //!
 //! - `db`: pool, embedded migrations, the first admin user, audit rows, pagination.
 //! - `auth`: users, sessions (cookie + CSRF token), the role gate in front of /api.
+//! - `passwords`: argon2 hashes, made and checked.
 //! - `error`: `ApiError`, the one JSON error shape and the only place statuses are chosen.
-//! - `definitions`: tables → `api_model::Config`, trial builds with `gateway_web::catalog::build`, the
-//!   routes an API claims.
+//! - `definitions`: tables → `api_model::Config`, checked with `gateway_web::catalog::check` (the
+//!   nodes' own compiler, without I/O), the routes an API claims.
 //! - `api/`: one file per resource (backends, schemas, apis, revisions, transfer, audit, openapi).
 //! - `ui`: the embedded web UI files.
 //!
-//! **Architecture Invariant:** nothing is published that `gateway_web::catalog::build` refuses: the
-//! portal runs the nodes' own build before it inserts a revision.
+//! **Architecture Invariant:** nothing is published that the nodes' compiler refuses: the portal runs
+//! `gateway_web::catalog::check` before it inserts a revision, and that check opens no connection.
 //!
 //! **Architecture Invariant:** every write and its audit row commit in one transaction.
 
@@ -24,6 +25,7 @@ pub mod auth;
 pub mod db;
 pub mod definitions;
 pub mod error;
+pub mod passwords;
 mod ui;
 
 use std::net::SocketAddr;
@@ -34,7 +36,6 @@ use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post, put};
-use gateway_web::catalog::BuildContext;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -44,16 +45,11 @@ use crate::error::REQUEST_ID;
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
-    /// Trial builds reuse backend channels, as a node does across snapshots.
-    pub build: BuildContext,
 }
 
 impl AppState {
     pub fn new(db: PgPool) -> Self {
-        AppState {
-            db,
-            build: BuildContext::default(),
-        }
+        AppState { db }
     }
 }
 

@@ -8,6 +8,8 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+use crate::access::request_id::HEADER as REQUEST_ID;
+
 /// What went wrong, closed so that one `match` decides the HTTP status.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -27,12 +29,17 @@ pub enum ErrorKind {
     BackendUnavailable,
     /// The backend broke the protocol (502).
     BadGateway,
-    /// A protocol-specific backend failure whose status and code the invoker decided (a Dubbo business
-    /// exception, mapped by the API's exception table; a provider's "service not found").
-    Upstream {
-        status: StatusCode,
-        code: &'static str,
-    },
+    /// The backend's method threw (a Dubbo business exception). `mapped` is the status the API's
+    /// exception table gives the class, if any (validated when the API was built); else 502.
+    BackendException { mapped: Option<u16> },
+    /// The provider has no such service or method (Dubbo status 60) (502).
+    ServiceNotFound,
+    /// The provider failed to run the call (Dubbo status 70) (502).
+    ServiceError,
+    /// The provider refused the call because it is saturated (Dubbo status 100) (503).
+    BackendOverloaded,
+    /// The provider answered with a failure status of no more specific kind (502).
+    BackendError,
     /// The call's deadline passed before the backend answered (504).
     DeadlineExceeded,
     /// A fault of the gateway itself (500). Never used for a client's mistake.
@@ -89,11 +96,17 @@ impl GatewayError {
             | ErrorKind::PayloadTooLarge => Fault::Client,
             ErrorKind::Internal => Fault::Gateway,
             // An exception the API maps to a 4xx is, by the API owner's word, the client's mistake.
-            ErrorKind::Upstream { status, .. } if status.is_client_error() => Fault::Client,
+            ErrorKind::BackendException {
+                mapped: Some(status),
+            } if (400..500).contains(&status) => Fault::Client,
             ErrorKind::Backend(_)
             | ErrorKind::BackendUnavailable
             | ErrorKind::BadGateway
-            | ErrorKind::Upstream { .. }
+            | ErrorKind::BackendException { .. }
+            | ErrorKind::ServiceNotFound
+            | ErrorKind::ServiceError
+            | ErrorKind::BackendOverloaded
+            | ErrorKind::BackendError
             | ErrorKind::DeadlineExceeded => Fault::Backend,
         }
     }
@@ -108,7 +121,13 @@ impl GatewayError {
             ErrorKind::Backend(code) => grpc_to_http(*code),
             ErrorKind::BackendUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
-            ErrorKind::Upstream { status, .. } => *status,
+            ErrorKind::BackendException { mapped } => mapped
+                .and_then(|status| StatusCode::from_u16(status).ok())
+                .unwrap_or(StatusCode::BAD_GATEWAY),
+            ErrorKind::ServiceNotFound | ErrorKind::ServiceError | ErrorKind::BackendError => {
+                StatusCode::BAD_GATEWAY
+            }
+            ErrorKind::BackendOverloaded => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -125,15 +144,20 @@ impl GatewayError {
             ErrorKind::Backend(code) => grpc_code_name(*code),
             ErrorKind::BackendUnavailable => "backend_unavailable",
             ErrorKind::BadGateway => "bad_gateway",
-            ErrorKind::Upstream { code, .. } => code,
+            ErrorKind::BackendException { .. } => "backend_exception",
+            ErrorKind::ServiceNotFound => "service_not_found",
+            ErrorKind::ServiceError => "service_error",
+            ErrorKind::BackendOverloaded => "provider_overloaded",
+            ErrorKind::BackendError => "backend_error",
             ErrorKind::DeadlineExceeded => "deadline_exceeded",
             ErrorKind::Internal => "internal",
         }
     }
 
-    /// Renders the JSON error body. A request id is always present: the request-id interceptor sets it on
+    /// The JSON error body: the one shape every refusal and failure has, in a whole response or as the
+    /// last record of a stream. The request id is always present: the request-id interceptor sets it on
     /// every error that passes through it, and the pipeline on the rest.
-    pub fn to_response(&self) -> Response {
+    pub fn body(&self) -> Vec<u8> {
         #[derive(Serialize)]
         struct Body<'a> {
             code: &'a str,
@@ -149,8 +173,12 @@ impl GatewayError {
             details: self.details.as_ref(),
         };
         // Serialising a struct of strings and a `Value` cannot fail; the fallback keeps this total anyway.
-        let bytes =
-            serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec());
+        serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"code\":\"internal\"}".to_vec())
+    }
+
+    /// Renders the error as an HTTP response: the status, the JSON body, `Allow` on a 405, the request id.
+    pub fn to_response(&self) -> Response {
+        let bytes = self.body();
         let mut response = (self.status(), Bytes::from(bytes)).into_response();
         let headers = response.headers_mut();
         headers.insert(
@@ -172,10 +200,20 @@ impl GatewayError {
             .as_deref()
             .and_then(|id| HeaderValue::from_str(id).ok())
         {
-            headers.insert(crate::interceptors::request_id::HEADER, id);
+            headers.insert(REQUEST_ID, id);
         }
         response
     }
+}
+
+/// `/readyz` before a revision is loaded: not an error of a request, but a status all the same, so it is
+/// chosen here with the rest.
+pub const NOT_READY: StatusCode = StatusCode::SERVICE_UNAVAILABLE;
+
+/// Whether `status` can stand for a backend exception in an API's exception table (checked when the API
+/// is built, so [`ErrorKind::BackendException`] never carries a number that is not a status).
+pub fn is_mappable_status(status: u16) -> bool {
+    StatusCode::from_u16(status).is_ok()
 }
 
 impl std::fmt::Display for GatewayError {

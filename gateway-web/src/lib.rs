@@ -11,6 +11,7 @@
 //! [`error`] is the only place an error becomes an HTTP status.
 
 pub mod access;
+pub mod call;
 pub mod catalog;
 pub mod error;
 pub mod interceptors;
@@ -19,5 +20,10 @@ pub mod mapping;
 pub mod pipeline;
 pub mod reload;
 pub mod server;
+pub mod settings;
+pub mod snapshot;
+pub mod source_status;
+pub mod state;
 
-pub use server::{Settings, app, run};
+pub use server::{app, run};
+pub use settings::Settings;

@@ -7,7 +7,7 @@ use miette::Diagnostic;
 use prost_reflect::DescriptorPool;
 use protox::file::{ChainFileResolver, File, FileResolver, IncludeFileResolver};
 
-use crate::builtin::BuiltinResolver;
+use crate::builtin_files::BuiltinResolver;
 use crate::error::{SchemaError, one_line};
 
 /// Compile .proto files from disk, resolving imports against `import_paths` (relative paths are taken as

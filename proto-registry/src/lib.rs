@@ -4,7 +4,8 @@
 //! # Layout
 //!
 //! - `error`: `SchemaError`, one line per failure naming the file or service at fault.
-//! - `builtin`: google/api, google/rpc and the well-known types, embedded and compiled once.
+//! - `builtin_files`: google/api, google/rpc and the well-known types, embedded, and their resolver.
+//! - `builtin`: those files compiled once into the built-in pool.
 //! - `compile`: .proto files from disk or from memory, compiled in process by protox.
 //! - `descriptor_set`: binary FileDescriptorSets, topped up with built-ins they import but lack.
 //! - `reflection`: pulls from a live server over grpc.reflection.v1, falling back to v1alpha.
@@ -16,6 +17,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod builtin;
+mod builtin_files;
 mod compile;
 mod descriptor_set;
 mod error;

@@ -13,4 +13,5 @@ mod python_peer;
 mod reload;
 mod schemas;
 mod streaming;
+mod tidy;
 mod transcoding;

@@ -11,12 +11,12 @@ use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use clap::Parser;
-use gateway_demo::dubbo::call::{self, Call};
-use gateway_demo::dubbo::frame::{
-    self, FLAG_REQUEST, FLAG_TWO_WAY, HESSIAN2, PAYLOAD_LIMIT, STATUS_OK,
-};
-use gateway_demo::dubbo::{reply, users};
-use gateway_web::invoke::dubbo::hessian2::{Decoder, Value};
+use dubbo_codec::frame::{self, FLAG_REQUEST, FLAG_TWO_WAY, HESSIAN2, PAYLOAD_LIMIT, STATUS_OK};
+use dubbo_codec::hessian2::{Decoder, Value};
+use dubbo_codec::request::{self as call, Call};
+use dubbo_codec::response as reply;
+use gateway_demo::dubbo::users;
+use gateway_demo::dubbo::wire::read_frame;
 use tokio::io::{AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -197,7 +197,7 @@ async fn probe(target: &str, request: &[u8]) -> anyhow::Result<()> {
     let mut stream = TcpStream::connect(target).await?;
     stream.write_all(request).await?;
     let mut body = Vec::new();
-    let read = frame::read_frame(&mut stream, PAYLOAD_LIMIT, &mut body);
+    let read = read_frame(&mut stream, PAYLOAD_LIMIT, &mut body);
     let header = tokio::time::timeout(Duration::from_secs(5), read)
         .await
         .context("no answer within 5s")??
@@ -310,7 +310,7 @@ async fn receive(
     let mut tally = Tally::default();
     let deadline = plan.end + plan.grace;
     loop {
-        let read = frame::read_frame(&mut reader, PAYLOAD_LIMIT, &mut body);
+        let read = read_frame(&mut reader, PAYLOAD_LIMIT, &mut body);
         let header = match tokio::time::timeout_at(deadline, read).await {
             Ok(Ok(Some(header))) => header,
             Ok(Ok(None)) | Ok(Err(_)) => {

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Parser;
-use gateway_demo::dubbo::frame::STATUS_OK;
+use dubbo_codec::frame::STATUS_OK;
 use gateway_demo::dubbo::reply::Reply;
 use gateway_demo::dubbo::server::{self, Answer, Handler};
 use gateway_demo::dubbo::users;

@@ -1,10 +1,9 @@
-//! A Dubbo2 provider on the gateway's hessian2 codec: the demo's `UserService`, and the pieces the
+//! A Dubbo2 provider on the project's codec (`dubbo-codec`): the demo's `UserService`, and the pieces the
 //! benchmark tools (`dubbo-mock-provider`, `dubbo-load`) are built from.
 //!
 //! Layout:
-//! - [`frame`]: the 16-byte header and reading a frame without trusting its length.
-//! - [`call`]: request bodies, decoded (provider) and encoded (load client).
-//! - [`reply`]: response bodies: a result flag and a value, null or exception, or a status text.
+//! - [`wire`]: reading a frame off a stream without trusting its length.
+//! - [`reply`]: what a provider answers: an outcome, or a failed status with its text.
 //! - [`server`]: listener and connections for any [`server::Handler`]: pipelining, heartbeats, bad
 //!   input.
 //! - [`users`]: `org.apache.dubbo.demo.UserService:1.0.0` as a handler.
@@ -14,11 +13,10 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-pub mod call;
-pub mod frame;
 pub mod reply;
 pub mod server;
 pub mod users;
+pub mod wire;
 
 /// Serves `org.apache.dubbo.demo.UserService` version 1.0.0 over Dubbo2 on `listener` until `shutdown`
 /// completes.

@@ -15,11 +15,13 @@ use tokio::io::{AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinSet;
 
-use super::frame::{
+use dubbo_codec::frame::{
     self, FLAG_EVENT, HEARTBEAT_BODY, HESSIAN2, Header, PAYLOAD_LIMIT, STATUS_BAD_REQUEST,
     STATUS_OK,
 };
+
 use super::reply::Reply;
+use super::wire::read_frame;
 
 /// Java's default: a connection that sends nothing (not even a heartbeat) for three heartbeat periods
 /// of 60 s is dead, and holding it would only hold memory.
@@ -85,7 +87,7 @@ async fn connection<H: Handler>(mut stream: TcpStream, handler: Arc<H>) {
     let mut writer = BufWriter::new(write);
     let mut body = Vec::new();
     loop {
-        let read = frame::read_frame(&mut reader, PAYLOAD_LIMIT, &mut body);
+        let read = read_frame(&mut reader, PAYLOAD_LIMIT, &mut body);
         let header = match tokio::time::timeout(IDLE_TIMEOUT, read).await {
             Ok(Ok(Some(header))) => header,
             Ok(Ok(None)) => break,

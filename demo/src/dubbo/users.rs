@@ -3,12 +3,12 @@
 //! the way the Java and Node test providers make them (`tests/peers/dubbo`), so the same calls give the
 //! same answers.
 
-use gateway_web::invoke::dubbo::hessian2::{List, Object, Value, big_decimal, java_enum};
+use dubbo_codec::hessian2::{List, Object, Value, big_decimal, java_enum};
 
-use super::call::{self, Call};
-use super::frame::{STATUS_BAD_REQUEST, STATUS_SERVICE_ERROR};
 use super::reply::Reply;
 use super::server::{Answer, Handler};
+use dubbo_codec::frame::{STATUS_BAD_REQUEST, STATUS_SERVICE_ERROR};
+use dubbo_codec::request::{self as call, Call};
 
 pub const SERVICE: &str = "org.apache.dubbo.demo.UserService";
 pub const VERSION: &str = "1.0.0";
@@ -170,10 +170,10 @@ fn object(class: &str, fields: Vec<(&str, Value)>) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use gateway_web::invoke::dubbo::hessian2::Decoder;
+    use dubbo_codec::hessian2::Decoder;
 
     use super::*;
-    use crate::dubbo::frame::STATUS_OK;
+    use dubbo_codec::frame::STATUS_OK;
 
     fn call(method: &str, descriptor: &str, arguments: Vec<Value>) -> Call {
         Call {

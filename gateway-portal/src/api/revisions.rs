@@ -37,7 +37,7 @@ async fn publish(
     comment: &str,
     restored_from: Option<i64>,
 ) -> ApiResult<i64> {
-    trial_build(state, config, "the revision").await?;
+    trial_build(config, "the revision")?;
     let config_json = serde_json::to_value(config).map_err(ApiError::internal)?;
     let mut tx = state.db.begin().await?;
     let id: i64 = sqlx::query_scalar(

@@ -6,6 +6,7 @@
 mod harness;
 
 mod auth;
+mod checks;
 mod definitions;
 mod flow;
 mod transfer;

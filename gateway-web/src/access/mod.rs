@@ -4,9 +4,11 @@
 //! - `template`: `google.api.http` path templates (`/v1/{name=shelves/*}:verb`), parsed once.
 //! - `route_table`: method + template (+ host) → target, literal segments before variables.
 //! - `exchange`: the parsed request; `reply`: what comes back.
+//! - `request_id`: the `X-Request-Id` header and which client ids are kept.
 
 pub mod exchange;
 pub mod reply;
+pub mod request_id;
 pub mod route_table;
 pub mod template;
 

@@ -105,6 +105,32 @@ impl<T> RouteTableBuilder<T> {
     }
 }
 
+impl<T> RouteTable<T> {
+    /// Every route's target, in the order the routes were added.
+    pub fn targets(&self) -> impl Iterator<Item = &T> {
+        self.routes.iter().map(|route| &route.target)
+    }
+
+    /// The same table with every target replaced: what a compiled plan becomes once its clients are
+    /// attached, without routing anything again.
+    pub fn try_map<U, E>(self, mut f: impl FnMut(T) -> Result<U, E>) -> Result<RouteTable<U>, E> {
+        let mut routes = Vec::with_capacity(self.routes.len());
+        for route in self.routes {
+            routes.push(Route {
+                method: route.method,
+                template: route.template,
+                target: f(route.target)?,
+            });
+        }
+        Ok(RouteTable {
+            routes,
+            any_host: self.any_host,
+            by_host: self.by_host,
+            verbs: self.verbs,
+        })
+    }
+}
+
 #[derive(Debug)]
 pub struct RouteTable<T> {
     routes: Vec<Route<T>>,

@@ -1,20 +1,21 @@
-//! One gRPC API definition → its routes: which methods, which HTTP bindings (explicit rule, annotations,
-//! auto route), each with its mapping compiled and the backend's pooled client attached.
+//! One gRPC API definition → its route plans: which methods, which HTTP bindings (explicit rule,
+//! annotations, auto route), each with its mapping compiled. Pure: the backend is named by index and
+//! its channel attached when the plan is instantiated.
 
 use std::sync::Arc;
 
-use api_model::{Api, GrpcTarget, HttpMethod, HttpRule};
+use api_model::{Api, GrpcTarget, HttpRule};
 use http::HeaderName;
 use http::uri::PathAndQuery;
 use prost_reflect::MethodDescriptor;
-use tonic::transport::Channel;
 
+use super::plan::{CallPlan, RoutePlan};
+use super::policies::ApiChains;
+use super::rule;
 use super::schemas::Pools;
-use super::{ApiRuntime, BuildError, Route, api_chain};
-use crate::access::{PathTemplate, RouteTableBuilder};
-use crate::invoke::grpc::GrpcClient;
+use super::{BuildError, Routes};
+use crate::call::GrpcPlan;
 use crate::mapping::{self, BodyTarget, RequestPlan, RequestSpec, ResponsePlan};
-use crate::pipeline::GrpcCall;
 
 /// A binding to publish, and whether leftover query parameters map onto fields.
 struct Binding {
@@ -26,8 +27,9 @@ pub fn add_routes(
     api: &Api,
     target: &GrpcTarget,
     pools: &Pools,
-    channel: Channel,
-    routes: &mut RouteTableBuilder<Arc<Route>>,
+    backend: usize,
+    chains: &mut ApiChains<'_>,
+    routes: &mut Routes,
 ) -> Result<(), BuildError> {
     let fail = |problem: String| BuildError::one(format!("api `{}`: {problem}", api.name));
     let service = pools
@@ -47,11 +49,6 @@ pub fn add_routes(
         ],
         None => service.methods().collect(),
     };
-    let runtime = Arc::new(ApiRuntime {
-        name: api.name.clone(),
-        chain: api_chain(api),
-    });
-    let client = GrpcClient::new(channel);
     let forward_headers = header_names(&api.forward_headers).map_err(fail)?;
     let return_metadata = header_names(&api.return_metadata).map_err(fail)?;
 
@@ -70,23 +67,23 @@ pub fn add_routes(
         }
         for binding in bindings(api, &method) {
             let result = route(api, &method, &binding.rule, binding.query_params).and_then(
-                |(verb, template, request, response)| {
-                    let call = GrpcCall {
+                |(binding, request, response)| {
+                    let runtime = chains.for_route(method.name(), &binding.verb, &binding.path)?;
+                    let plan = GrpcPlan {
                         path: method_path(&method)?,
                         output: method.output(),
                         server_streaming: method.is_server_streaming(),
-                        client: client.clone(),
                         request,
                         response: Arc::new(response),
                         forward_headers: forward_headers.clone(),
                         return_metadata: return_metadata.clone(),
                     };
-                    let target = Arc::new(Route {
-                        api: runtime.clone(),
-                        call: Arc::new(call),
-                    });
+                    let target = RoutePlan {
+                        api: runtime,
+                        call: CallPlan::Grpc { backend, plan },
+                    };
                     routes
-                        .add(api.host.as_deref(), verb, template, target)
+                        .add(api.host.as_deref(), binding.verb, binding.template, target)
                         .map_err(|err| err.to_string())
                 },
             );
@@ -148,7 +145,7 @@ fn bindings(api: &Api, method: &MethodDescriptor) -> Vec<Binding> {
     out
 }
 
-type Compiled = (http::Method, PathTemplate, RequestPlan, ResponsePlan);
+type Compiled = (rule::Binding, RequestPlan, ResponsePlan);
 
 fn route(
     api: &Api,
@@ -156,24 +153,12 @@ fn route(
     rule: &HttpRule,
     query_params: bool,
 ) -> Result<Compiled, String> {
-    let (verb, path) = rule
-        .pattern()
-        .ok_or("an http rule needs exactly one of get, put, post, delete, patch, custom")?;
-    let verb = http_method(&verb)?;
-    let template = PathTemplate::parse(path).map_err(|err| err.to_string())?;
-    let variables: Vec<String> = template
-        .variables()
-        .iter()
-        .map(|v| v.field_path.clone())
-        .collect();
-    let body = match rule.body.as_str() {
-        "" => BodyTarget::None,
-        "*" => BodyTarget::Whole,
-        field => BodyTarget::Field(field.to_string()),
-    };
+    let binding = rule::parse(rule)?;
+    let path = &binding.path;
+    let body = BodyTarget::from_rule(&rule.body);
     let request = RequestPlan::compile(RequestSpec {
         input: method.input(),
-        path_variables: &variables,
+        path_variables: &binding.variables,
         body,
         bindings: &api.mapping,
         query_params,
@@ -181,12 +166,7 @@ fn route(
     .map_err(|err| format!("{path}: {err}"))?;
     let response = ResponsePlan::compile(&method.output(), &rule.response_body, api.json)
         .map_err(|err| format!("{path}: {err}"))?;
-    Ok((verb, template, request, response))
-}
-
-fn http_method(method: &HttpMethod) -> Result<http::Method, String> {
-    http::Method::from_bytes(method.as_str().as_bytes())
-        .map_err(|_| format!("`{}` is not an HTTP method", method.as_str()))
+    Ok((binding, request, response))
 }
 
 fn method_path(method: &MethodDescriptor) -> Result<PathAndQuery, String> {

@@ -1,65 +1,46 @@
-//! Builds published definitions into an immutable [`Snapshot`] the hot path reads, off the hot path.
+//! Builds published definitions into the immutable [`Snapshot`] the hot path reads, off the hot path,
+//! in three steps:
 //!
-//! - `schemas`: loads each schema source into a descriptor pool (files, descriptor sets, reflection).
-//! - `dubbo_api`: one Dubbo API → its route, with compiled parameter bindings and the backend's client.
-//! - `grpc_api`: one API definition → its routes, each with a compiled mapping and a pooled client.
-//! - `chain`: the per-API interceptor order, in one place.
+//! 1. `schemas::load`: descriptor pools from each schema source (reads `.proto` files and descriptor
+//!    sets from disk, pulls by reflection). [`check`] uses only the sources a document embeds and does
+//!    no I/O at all.
+//! 2. [`compile`], pure: definitions + pools → a [`Plan`]. Every route's template, mapping, argument
+//!    plan, exception table and policy chain; every conflict between routes. Everything that can be
+//!    wrong with a definition is found here; a request never parses config.
+//! 3. `instantiate`: plan → snapshot by attaching clients (gRPC channels, Dubbo connections,
+//!    ZooKeeper watches) from pools that outlive snapshots.
 //!
-//! Everything that can be wrong with a definition is found here; a request never parses config.
+//! Layout: `rule` (one HTTP binding → verb + template, for every protocol), `grpc_api` and `dubbo_api`
+//! (one API → its route plans), `policies` (which policies apply to a route), `plan`, `instantiate`.
 
-mod chain;
 mod dubbo_api;
 mod grpc_api;
+mod instantiate;
+mod plan;
+mod policies;
+mod rule;
 mod schemas;
+#[cfg(test)]
+mod tests;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::SystemTime;
 
-use api_model::Config;
+use api_model::{Config, Target};
 
 use crate::access::{RouteTable, RouteTableBuilder};
-use crate::interceptors::{Endpoint, Interceptor};
 use crate::invoke::dubbo::DubboPool;
 use crate::invoke::dubbo::registry::Registries;
 use crate::invoke::grpc::ChannelPool;
+use crate::snapshot::Snapshot;
 
-pub use chain::api_chain;
+pub use plan::{CallPlan, Plan, RoutePlan};
+pub use schemas::Pools;
 
-/// What every request of one config revision sees. Swapped whole; never mutated.
-pub struct Snapshot {
-    /// Identifies the definitions (a content hash in standalone mode).
-    pub revision: String,
-    pub built_at: SystemTime,
-    pub routes: RouteTable<Arc<Route>>,
-    pub api_count: usize,
-}
+/// The route table a plan is compiled into.
+type Routes = RouteTableBuilder<RoutePlan>;
 
-impl Snapshot {
-    /// The snapshot before any config loaded: every request is a 404.
-    pub fn empty() -> Self {
-        Snapshot {
-            revision: String::new(),
-            built_at: SystemTime::now(),
-            routes: RouteTableBuilder::new().build(),
-            api_count: 0,
-        }
-    }
-}
-
-/// One route's target: the API it belongs to (its chain) and the call at the chain's centre.
-pub struct Route {
-    pub api: Arc<ApiRuntime>,
-    pub call: Arc<dyn Endpoint>,
-}
-
-/// Per-API runtime state shared by all its routes.
-pub struct ApiRuntime {
-    pub name: String,
-    pub chain: Vec<Arc<dyn Interceptor>>,
-}
-
-/// What a build needs besides the definitions.
+/// What a build needs besides the definitions: where relative paths resolve, and the connection pools
+/// that outlive snapshots.
 #[derive(Clone, Default)]
 pub struct BuildContext {
     /// Relative schema paths resolve against it (the config file's directory).
@@ -87,45 +68,80 @@ impl BuildError {
     }
 }
 
-/// Validates and builds a revision. Either every API builds, or the revision is refused whole.
+/// Validates and builds a revision: load, compile, instantiate. Either every API builds, or the
+/// revision is refused whole.
 pub async fn build(
     config: &Config,
     revision: String,
     context: &BuildContext,
 ) -> Result<Snapshot, BuildError> {
+    validate(config)?;
+    let pools = schemas::load(config, context).await?;
+    let plan = compile(config, &pools)?;
+    instantiate::instantiate(plan, revision, context).await
+}
+
+/// Everything [`build`] checks, without opening a file or a connection: what the portal runs before it
+/// saves or publishes. Schemas must be embedded (`descriptor_set_base64`), as published revisions are.
+pub fn check(config: &Config) -> Result<Plan, BuildError> {
+    validate(config)?;
+    let pools = Pools::embedded(config)?;
+    compile(config, &pools)
+}
+
+fn validate(config: &Config) -> Result<(), BuildError> {
     config.validate().map_err(|err| BuildError {
         problems: err.problems,
-    })?;
-    let pools = schemas::load(config, context).await?;
-    let mut routes = RouteTableBuilder::new();
+    })
+}
+
+/// Definitions + descriptor pools → a plan. Pure: no I/O, no clients.
+pub fn compile(config: &Config, pools: &Pools) -> Result<Plan, BuildError> {
+    let mut routes = Routes::new();
+    let mut dubbo_clients = Vec::new();
     let mut problems = Vec::new();
     for api in &config.apis {
-        let Some(backend) = config.backend(&api.backend) else {
+        let Some(backend) = config.backends.iter().position(|b| b.name == api.backend) else {
             continue;
         };
-        let added = match (&api.grpc, &api.dubbo) {
-            (Some(target), _) => match context.channels.channel(backend).await {
-                Ok(channel) => grpc_api::add_routes(api, target, &pools, channel, &mut routes),
-                Err(problem) => Err(BuildError::one(problem)),
-            },
-            (_, Some(target)) => {
-                dubbo_api::add_routes(api, target, backend, context, &mut routes).await
+        let mut chains = policies::ApiChains::new(api, &config.policies);
+        let added = match api.target() {
+            Some(Target::Grpc(target)) => ChannelPool::check(&config.backends[backend])
+                .map_err(BuildError::one)
+                .and_then(|()| {
+                    grpc_api::add_routes(api, target, pools, backend, &mut chains, &mut routes)
+                }),
+            Some(Target::Dubbo(target)) => {
+                dubbo_clients.push(plan::DubboClientPlan {
+                    api: api.name.clone(),
+                    backend: config.backends[backend].clone(),
+                    target: target.clone(),
+                });
+                let client = dubbo_clients.len() - 1;
+                dubbo_api::add_routes(api, target, client, &mut chains, &mut routes)
             }
-            // `validate` already refused an API with neither.
-            (None, None) => Ok(()),
+            // `validate` already refused an API with neither or both.
+            None => Ok(()),
         };
         if let Err(err) = added {
             problems.extend(err.problems);
         }
+        problems.extend(chains.unused());
     }
     if !problems.is_empty() {
         return Err(BuildError { problems });
     }
-    context.channels.retain(&config.backends);
-    Ok(Snapshot {
-        revision,
-        built_at: SystemTime::now(),
+    Ok(Plan {
         routes: routes.build(),
         api_count: config.apis.len(),
+        backends: config.backends.clone(),
+        dubbo_clients,
     })
+}
+
+impl Plan {
+    /// The compiled routes, for callers that list what a revision publishes.
+    pub fn routes(&self) -> &RouteTable<RoutePlan> {
+        &self.routes
+    }
 }

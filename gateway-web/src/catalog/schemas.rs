@@ -1,4 +1,6 @@
-//! Loads every schema of a revision into a descriptor pool, and finds services in them.
+//! Loads every schema of a revision into a descriptor pool, and finds services in them. [`load`] reads
+//! every kind of source (files, reflection: I/O); [`Pools::embedded`] only the sources a document
+//! carries inline, without any.
 
 use std::path::Path;
 use std::time::Duration;
@@ -37,6 +39,30 @@ impl Pools {
             Some(schema) => format!("service `{service}` is not in schema `{schema}`"),
             None => format!("service `{service}` is in no schema"),
         })
+    }
+}
+
+impl Pools {
+    /// The pools of the sources the document itself holds (`descriptor_set_base64`); any other source
+    /// is a problem, since reading it would be I/O.
+    pub fn embedded(config: &Config) -> Result<Pools, BuildError> {
+        let mut pools = Vec::with_capacity(config.schemas.len());
+        let mut problems = Vec::new();
+        for schema in &config.schemas {
+            let decoded = match &schema.descriptor_set_base64 {
+                Some(encoded) => decode_embedded(encoded),
+                None => Err("only an embedded descriptor_set_base64 can be checked without reading files or dialling backends".into()),
+            };
+            match decoded {
+                Ok(pool) => pools.push((schema.name.clone(), pool)),
+                Err(problem) => problems.push(format!("schema `{}`: {problem}", schema.name)),
+            }
+        }
+        if problems.is_empty() {
+            Ok(Pools { pools })
+        } else {
+            Err(BuildError { problems })
+        }
     }
 }
 
@@ -91,10 +117,7 @@ async fn load_one(
         return proto_registry::decode_descriptor_set(&bytes).map_err(|err| err.to_string());
     }
     if let Some(encoded) = &schema.descriptor_set_base64 {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(encoded.trim())
-            .map_err(|err| format!("descriptor_set_base64 is not base64: {err}"))?;
-        return proto_registry::decode_descriptor_set(&bytes).map_err(|err| err.to_string());
+        return decode_embedded(encoded);
     }
     if let Some(reflection) = &schema.reflection {
         let backend = config
@@ -110,6 +133,13 @@ async fn load_one(
         .map_err(|err| format!("reflection from backend `{}`: {err}", backend.name));
     }
     Err("no source set".into())
+}
+
+fn decode_embedded(encoded: &str) -> Result<DescriptorPool, String> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|err| format!("descriptor_set_base64 is not base64: {err}"))?;
+    proto_registry::decode_descriptor_set(&bytes).map_err(|err| err.to_string())
 }
 
 fn resolve(base: &Path, path: &str) -> std::path::PathBuf {

@@ -2,11 +2,12 @@
 //!
 //! An [`Interceptor`] sees the exchange on the way in and the result on the way out (a breaker or a
 //! limiter's permit needs both), and calls [`Next::run`] to go deeper, or answers by itself.
-//! Two chains run per request (see `pipeline.rs`):
+//! Two chains run per request (see `pipeline`), both in the order [`chain`] fixes:
 //! - the global chain, before routing: [`request_id`] (so even a 404 carries an id);
-//! - the API's chain, after routing, built once per published API in `catalog`: [`deadline`], and later
-//!   auth, rate limits, breakers and canary, each one new file here and one line in `catalog::chain`.
+//! - the API's chain, after routing, built once per route when a snapshot is compiled from the policies
+//!   that apply to it: [`deadline`] today; each policy is one file here and one arm in `chain`.
 
+pub mod chain;
 pub mod deadline;
 pub mod request_id;
 

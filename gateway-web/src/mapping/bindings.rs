@@ -6,9 +6,9 @@ use http::HeaderName;
 use prost_reflect::{DynamicMessage, MessageDescriptor, Value};
 
 use super::field_path::FieldPath;
+use super::input::{Media, RequestInput};
 use super::json::{Decoded, JsonTarget};
 use super::json_error::{decode_body, decode_member};
-use super::request::{Media, RequestInput};
 use super::scalar::Scalar;
 use crate::error::{ErrorKind, GatewayError};
 

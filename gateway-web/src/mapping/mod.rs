@@ -8,6 +8,7 @@
 //! Layout:
 //! - [`dubbo`]: typed, named Dubbo arguments from the request, and hessian2 replies to JSON.
 //! - [`http_rule`]: reads a method's `google.api.http` annotation into the shared model type.
+//! - [`input`]: what the mapping reads of one request, built from the exchange in one place.
 //! - [`request`]: the request plan (body, path variables, query parameters, explicit bindings).
 //! - [`response`]: the response plan (JSON options, `response_body`).
 //! - `bindings`: explicit bindings (`header.x`, `query.x`, `path.x`, `body.a.b`, constants).
@@ -19,6 +20,7 @@
 
 pub mod dubbo;
 pub mod http_rule;
+pub mod input;
 pub mod request;
 pub mod response;
 
@@ -32,7 +34,8 @@ mod scalar;
 #[cfg(test)]
 mod tests;
 
-pub use request::{BodyTarget, RequestInput, RequestPlan, RequestSpec};
+pub use input::RequestInput;
+pub use request::{BodyTarget, RequestPlan, RequestSpec};
 pub use response::ResponsePlan;
 
 /// A definition problem found when an API is built (never per request). The message names the API-facing

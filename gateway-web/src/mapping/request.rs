@@ -7,6 +7,7 @@ use prost_reflect::{DynamicMessage, MessageDescriptor};
 use super::PlanError;
 use super::bindings::{Bound, TextTarget, apply_all};
 use super::field_path::FieldPath;
+use super::input::{Media, RequestInput};
 use super::json::{Decoded, JsonTarget};
 use super::json_error::decode_body;
 use super::params::{Params, form_pairs};
@@ -42,18 +43,6 @@ pub struct RequestSpec<'a> {
     pub query_params: bool,
 }
 
-/// The parts of one HTTP request the mapping reads.
-pub struct RequestInput<'a> {
-    /// Values in template variable order.
-    pub path_values: &'a [String],
-    /// Decoded; repeated keys kept in order.
-    pub query: &'a [(String, String)],
-    pub headers: &'a http::HeaderMap,
-    /// Media type essence, lowercased, e.g. `application/json`.
-    pub content_type: Option<&'a str>,
-    pub body: &'a [u8],
-}
-
 /// Every field path resolved to descriptors at compile time; building a message only parses and sets.
 #[derive(Debug, Clone)]
 pub struct RequestPlan {
@@ -66,13 +55,6 @@ pub struct RequestPlan {
     bindings: Vec<Bound>,
     /// False when nothing reads the body, so a body sent anyway is refused rather than ignored.
     reads_body: bool,
-}
-
-/// How a non-empty body is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Media {
-    Json,
-    Form,
 }
 
 impl RequestPlan {

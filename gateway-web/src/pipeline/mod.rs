@@ -4,16 +4,13 @@
 //! access      Exchange::from_request            parse the head; the body is read later, on demand
 //! global      [request_id]                      every response, even a 404, carries an id
 //! route       router::Router                    snapshot route table → 404 / 405 / the API
-//! api chain   [deadline, ...]                   built once per API by catalog::chain
-//! call        grpc_call::GrpcCall / dubbo_call::DubboCall    mapping → invoke → mapping
+//! api chain   [..., deadline]                   built once per API; the order is interceptors::chain's
+//! call        call::Call (Grpc | Dubbo)         mapping → invoke → mapping
 //! ```
 //!
 //! The snapshot is loaded once per request, so a reload mid-request never changes what it sees.
 
-mod dubbo_call;
-mod grpc_call;
 mod router;
-mod streaming;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,12 +19,10 @@ use axum::body::Body;
 use axum::response::{IntoResponse, Response};
 use http::Request;
 
-pub use dubbo_call::DubboCall;
-pub use grpc_call::GrpcCall;
-
 use crate::access::Exchange;
+use crate::error::Fault;
 use crate::interceptors::Next;
-use crate::server::GatewayState;
+use crate::state::GatewayState;
 
 pub async fn handle(
     state: Arc<GatewayState>,
@@ -42,7 +37,7 @@ pub async fn handle(
     match Next::new(&state.global_chain, &router).run(exchange).await {
         Ok(reply) => reply.into_response(),
         Err(err) => {
-            if err.fault() != crate::error::Fault::Client {
+            if err.fault() != Fault::Client {
                 tracing::warn!(code = err.code(), message = %err.message, request_id = ?err.request_id, "request failed");
             }
             err.to_response()

@@ -3,9 +3,9 @@
 use async_trait::async_trait;
 
 use crate::access::{Exchange, Lookup, Reply};
-use crate::catalog::Snapshot;
 use crate::error::{ErrorKind, GatewayError};
 use crate::interceptors::{Endpoint, Next};
+use crate::snapshot::Snapshot;
 
 pub struct Router<'a> {
     pub snapshot: &'a Snapshot,
@@ -21,7 +21,7 @@ impl Endpoint for Router<'_> {
         match found {
             Lookup::Found { target, values } => {
                 exchange.path_values = values;
-                Next::new(&target.api.chain, target.call.as_ref())
+                Next::new(&target.api.chain, &target.call)
                     .run(exchange)
                     .await
             }

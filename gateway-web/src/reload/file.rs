@@ -9,9 +9,10 @@ use api_model::Config;
 use sha2::{Digest, Sha256};
 
 use crate::catalog;
-use crate::server::GatewayState;
+use crate::state::GatewayState;
 
-use super::{Origin, publish};
+use super::publish;
+use crate::source_status::Origin;
 
 /// Loads the first revision; a gateway with a bad file does not start.
 pub async fn load_initial(state: &GatewayState) -> anyhow::Result<()> {

@@ -15,10 +15,13 @@ use sqlx::{Connection as _, Row as _};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::publish;
 use super::snapshot_file::{self, Persisted};
-use super::{Origin, StoreState, publish};
 use crate::catalog;
-use crate::server::{GatewayState, StoreSettings};
+use crate::settings::StoreSettings;
+use crate::snapshot::Snapshot;
+use crate::source_status::{Origin, StoreState};
+use crate::state::GatewayState;
 
 /// The channel the portal NOTIFYs, with the new revision id as payload (migrations/0001).
 pub const CHANNEL: &str = "gateway_revisions";
@@ -302,7 +305,7 @@ async fn build(
     state: &GatewayState,
     id: i64,
     config: &serde_json::Value,
-) -> anyhow::Result<catalog::Snapshot> {
+) -> anyhow::Result<Snapshot> {
     let config: Config = serde_json::from_value(config.clone())
         .with_context(|| format!("revision {id} is not a gateway configuration"))?;
     Ok(catalog::build(&config, id.to_string(), &state.build_context).await?)

@@ -1,5 +1,5 @@
 // Writes hessian2 test vectors with Caucho Hessian (Debian libhessian-java 4.0.38), one file per case, into
-// the directory given as the first argument. The Rust tests in gateway-web/src/invoke/dubbo/hessian2/tests/
+// the directory given as the first argument. The Rust tests in dubbo-codec/src/hessian2/tests/
 // decode these files and assert the values; see testdata/README.md there for how to regenerate them.
 package vectors;
 

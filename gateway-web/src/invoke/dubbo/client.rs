@@ -10,46 +10,12 @@ use arc_swap::ArcSwap;
 use tokio::task::JoinHandle;
 
 use super::backoff::random_below;
+use super::call::{DubboReply, Invocation};
 use super::discovery::{Provider, ProviderSet};
 use super::error::DubboError;
-use super::hessian2::Value;
 use super::pool::DubboPool;
 use super::provider::{LinkSettings, ProviderLink};
 use super::{request, response};
-
-/// One call.
-#[derive(Debug, Clone)]
-pub struct Invocation {
-    /// The interface name, also sent as the `path`.
-    pub service: String,
-    pub version: Option<String>,
-    pub group: Option<String>,
-    pub method: String,
-    /// Java type names (`java.lang.String`, `long`, `int[]`, `com.x.User`), one per argument.
-    pub parameter_types: Vec<String>,
-    pub arguments: Vec<Value>,
-    /// Sent after the client's own (`path`, `interface`, `version`, `group`, `timeout`), which they
-    /// cannot override.
-    pub attachments: Vec<(String, String)>,
-    pub timeout: Duration,
-}
-
-/// A provider's answer to a call that reached it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DubboReply {
-    pub outcome: Outcome,
-    /// The answer's attachments as text; scalar values are turned into text, others left out.
-    pub attachments: Vec<(String, String)>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    Value(Value),
-    /// A null result, whichever way the provider said it.
-    Null,
-    /// The provider's exception object (a Java `Throwable`, as hessian2 decodes it).
-    Exception(Value),
-}
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum Balance {

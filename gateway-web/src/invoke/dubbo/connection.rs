@@ -15,7 +15,9 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout, timeout_at};
 
 use super::error::DubboError;
-use super::frame::{self, FLAG_EVENT, FLAG_REQUEST, FLAG_TWO_WAY, Frame, HESSIAN2, STATUS_OK};
+use dubbo_codec::frame::{self, FLAG_EVENT, FLAG_REQUEST, FLAG_TWO_WAY, HESSIAN2, STATUS_OK};
+
+use super::frame::{Frame, read_frame};
 
 /// Frames queued for the writer; bounded so a stalled provider pushes back on callers (who time out)
 /// instead of growing memory.
@@ -193,7 +195,7 @@ pub(crate) fn start(stream: TcpStream, limits: Limits) -> (Connection, Driver) {
 async fn read_loop(mut read: OwnedReadHalf, shared: Arc<Shared>, limits: Limits) -> String {
     let silence = limits.heartbeat.saturating_mul(3);
     loop {
-        let next = frame::read_frame(&mut read, limits.payload_limit);
+        let next = read_frame(&mut read, limits.payload_limit);
         let read = if silence.is_zero() {
             next.await
         } else {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::frame::status_name;
+use dubbo_codec::frame::status_name;
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DubboError {

@@ -1,11 +1,11 @@
-//! The response body: for status OK a result flag (0-5) and the value, exception and/or attachments it
-//! announces; for any other status the error text. Lenient where real providers differ: sofa-rpc-node
-//! answers a null result with a bare `N` (no flag) or no body, and some texts come as raw bytes.
+//! An answer frame as the call's reply, or the error its status announces; the body through the codec.
 
-use super::client::{DubboReply, Outcome};
+use dubbo_codec::frame::{HESSIAN2, STATUS_OK};
+use dubbo_codec::response::{self, error_text};
+
+use super::call::DubboReply;
 use super::error::DubboError;
-use super::frame::{Frame, HESSIAN2, STATUS_OK};
-use super::hessian2::{Decoder, Value};
+use super::frame::Frame;
 
 /// Turns an answer frame into the call's reply, or the error its status announces.
 pub(crate) fn decode(frame: &Frame) -> Result<DubboReply, DubboError> {
@@ -22,120 +22,15 @@ pub(crate) fn decode(frame: &Frame) -> Result<DubboReply, DubboError> {
             frame.header.serialization()
         )));
     }
-    decode_ok_body(&frame.body)
-}
-
-fn decode_ok_body(body: &[u8]) -> Result<DubboReply, DubboError> {
-    let reply = |outcome| DubboReply {
-        outcome,
-        attachments: Vec::new(),
-    };
-    if body.is_empty() {
-        return Ok(reply(Outcome::Null));
-    }
-    let mut decoder = Decoder::new(body);
-    let mut next = |what: &str| {
-        decoder
-            .read()
-            .map_err(|err| DubboError::Protocol(format!("response {what}: {err}")))
-    };
-    let flag = match next("flag")? {
-        Value::Int(flag) => i64::from(flag),
-        Value::Long(flag) => flag,
-        Value::Null => return Ok(reply(Outcome::Null)),
-        other => {
-            return Err(DubboError::Protocol(format!(
-                "response flag is {}",
-                kind(&other)
-            )));
-        }
-    };
-    let (outcome, with_attachments) = match flag {
-        0 => (Outcome::Exception(next("exception")?), false),
-        1 => (value(next("value")?), false),
-        2 => (Outcome::Null, false),
-        3 => (Outcome::Exception(next("exception")?), true),
-        4 => (value(next("value")?), true),
-        5 => (Outcome::Null, true),
-        other => {
-            return Err(DubboError::Protocol(format!(
-                "unknown response flag {other}"
-            )));
-        }
-    };
-    let attachments = if with_attachments {
-        string_pairs(next("attachments")?)
-    } else {
-        Vec::new()
-    };
-    Ok(DubboReply {
-        outcome,
-        attachments,
-    })
-}
-
-/// A null value is a null outcome, whichever flag carried it.
-fn value(value: Value) -> Outcome {
-    match value {
-        Value::Null => Outcome::Null,
-        value => Outcome::Value(value),
-    }
-}
-
-/// Attachments as string pairs: scalar values (dubbo.ts sends a numeric `timestamp`) become text,
-/// anything else is left out.
-fn string_pairs(map: Value) -> Vec<(String, String)> {
-    let Value::Map(map) = map else {
-        return Vec::new();
-    };
-    map.entries
-        .into_iter()
-        .filter_map(|(key, value)| {
-            let Value::String(key) = key else {
-                return None;
-            };
-            let value = match value {
-                Value::String(text) => text,
-                Value::Int(n) => n.to_string(),
-                Value::Long(n) | Value::Date(n) => n.to_string(),
-                Value::Double(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => return None,
-            };
-            Some((key, value))
-        })
-        .collect()
-}
-
-/// The text of a non-OK answer: a hessian2 string as Dubbo writes it, else the bytes as UTF-8.
-fn error_text(body: &[u8]) -> String {
-    let mut decoder = Decoder::new(body);
-    match decoder.read() {
-        Ok(Value::String(text)) if decoder.is_empty() => text,
-        Ok(Value::Null) if decoder.is_empty() => String::new(),
-        _ => String::from_utf8_lossy(body).trim().to_string(),
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Int(_) | Value::Long(_) => "an integer",
-        Value::Double(_) => "a double",
-        Value::Date(_) => "a date",
-        Value::String(_) => "a string",
-        Value::Binary(_) => "binary",
-        Value::List(_) => "a list",
-        Value::Map(_) => "a map",
-        Value::Object(_) => "an object",
-        Value::Ref(_) => "a reference",
-    }
+    response::decode(&frame.body).map_err(|err| DubboError::Protocol(err.0))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::frame::{HESSIAN2, Header};
+    use dubbo_codec::frame::Header;
+    use dubbo_codec::hessian2::Value;
+
+    use super::super::call::Outcome;
     use super::*;
 
     fn frame(status: u8, body: &[u8]) -> Frame {

@@ -52,6 +52,15 @@ impl ChannelPool {
         Ok(self.lock().entry(key).or_insert(channel).clone())
     }
 
+    /// Whether every endpoint of the backend is a valid address (the pure half of [`Self::channel`]).
+    pub fn check(backend: &Backend) -> Result<(), String> {
+        for address in &backend.endpoints {
+            endpoint(address, backend.connect_timeout)
+                .map_err(|err| format!("backend `{}`: {err}", backend.name))?;
+        }
+        Ok(())
+    }
+
     /// Drops channels no backend of the current snapshot uses.
     pub fn retain(&self, backends: &[Backend]) {
         let keep: Vec<ChannelKey> = backends

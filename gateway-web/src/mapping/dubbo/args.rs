@@ -9,8 +9,8 @@ use serde_json::value::RawValue;
 use super::coerce::{self, PojoForm};
 use super::java_type::JavaType;
 use crate::error::{ErrorKind, GatewayError};
-use crate::invoke::dubbo::hessian2::Value;
 use crate::mapping::{PlanError, RequestInput};
+use dubbo_codec::hessian2::Value;
 
 pub struct ArgsPlan {
     params: Vec<ParamPlan>,
@@ -209,7 +209,7 @@ impl ParamPlan {
                         }
                         let type_name =
                             matches!(self.ty, JavaType::Array(_)).then(|| item.array_type_name());
-                        Ok(Value::List(crate::invoke::dubbo::hessian2::List {
+                        Ok(Value::List(dubbo_codec::hessian2::List {
                             type_name,
                             items,
                         }))

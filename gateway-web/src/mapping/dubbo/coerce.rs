@@ -6,7 +6,7 @@ use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
 use serde_json::Value as Json;
 
 use super::java_type::JavaType;
-use crate::invoke::dubbo::hessian2::{self, List, Map, Object, Value};
+use dubbo_codec::hessian2::{self, List, Map, Object, Value};
 
 /// How POJOs travel: generic invocation wants maps with a `class` key, a direct call wants typed objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

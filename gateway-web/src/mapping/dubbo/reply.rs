@@ -5,7 +5,7 @@ use api_model::LongRendering;
 use base64::Engine as _;
 use serde_json::{Map as JsonMap, Value as Json};
 
-use crate::invoke::dubbo::hessian2::{Object, Value};
+use dubbo_codec::hessian2::{Object, Value};
 
 /// Largest integer a JSON number (an IEEE double) holds exactly.
 const SAFE_INTEGER: i64 = (1 << 53) - 1;
@@ -158,7 +158,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::invoke::dubbo::hessian2::{List, Map};
+    use dubbo_codec::hessian2::{List, Map};
 
     const AUTO: ReplyOptions = ReplyOptions {
         include_class: false,

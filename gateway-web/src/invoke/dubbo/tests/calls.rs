@@ -3,10 +3,10 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::super::hessian2::{Map, Value};
 use super::super::{Balance, DubboClient, DubboError, DubboPool, Outcome, ProviderSet};
 use super::fake_provider::{Answer, FakeProvider, Request, ok, status};
 use super::{call, connected_client, provider, settings, wait_until};
+use dubbo_codec::hessian2::{Map, Value};
 
 #[tokio::test]
 async fn hundred_concurrent_calls_share_one_connection_and_match_out_of_order_answers() {

@@ -11,8 +11,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::super::frame::{self, FLAG_EVENT, HESSIAN2, Header, STATUS_OK};
-use super::super::hessian2::{Decoder, Encoder, Value};
+use dubbo_codec::frame::{self, FLAG_EVENT, HESSIAN2, Header, STATUS_OK};
+use dubbo_codec::hessian2::{Decoder, Encoder, Value};
 
 /// A call as the provider saw it.
 #[derive(Debug, Clone)]

@@ -8,8 +8,8 @@ mod resilience;
 use std::future::Future;
 use std::time::Duration;
 
-use super::hessian2::Value;
 use super::{ClientSettings, DubboClient, DubboPool, Invocation, Provider, ProviderSet};
+use dubbo_codec::hessian2::Value;
 use fake_provider::FakeProvider;
 
 fn provider(address: &str) -> Provider {

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::super::frame::{self, FLAG_EVENT, FLAG_REQUEST, FLAG_TWO_WAY, HESSIAN2, STATUS_OK};
-use super::super::hessian2::Value;
 use super::super::{ClientSettings, DubboClient, DubboError, DubboPool, Outcome, ProviderSet};
 use super::fake_provider::{Answer, FakeProvider, Request, ok};
 use super::{call, connected_client, provider, settings, wait_until, within};
+use dubbo_codec::frame::{self, FLAG_EVENT, FLAG_REQUEST, FLAG_TWO_WAY, HESSIAN2, STATUS_OK};
+use dubbo_codec::hessian2::Value;
 
 /// Answers `ping` with null and lets `hang` wait forever.
 fn ping_or_hang(request: &Request) -> Answer {

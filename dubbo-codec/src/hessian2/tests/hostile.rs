@@ -2,7 +2,7 @@
 //! hang or a huge allocation.
 
 use super::*;
-use crate::invoke::dubbo::hessian2::{DecodeErrorKind, Limits};
+use crate::hessian2::{DecodeErrorKind, Limits};
 
 fn error_of(bytes: &[u8]) -> DecodeErrorKind {
     error_with(bytes, Limits::default())

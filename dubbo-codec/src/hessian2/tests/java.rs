@@ -5,7 +5,7 @@ use super::*;
 
 fn vector(name: &str) -> Vec<Value> {
     let path = format!(
-        "{}/src/invoke/dubbo/hessian2/testdata/java/{name}.bin",
+        "{}/src/hessian2/testdata/java/{name}.bin",
         env!("CARGO_MANIFEST_DIR")
     );
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
@@ -97,7 +97,7 @@ fn doubles() {
     }
     // Our encoder picks the same forms as Java for all but -0.0 (which we keep).
     let bytes = std::fs::read(format!(
-        "{}/src/invoke/dubbo/hessian2/testdata/java/doubles.bin",
+        "{}/src/hessian2/testdata/java/doubles.bin",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap_or_default();
@@ -140,7 +140,7 @@ fn strings() {
     assert_eq!(vector("strings"), expected);
     // Java chunks and sizes strings exactly as we do.
     let bytes = std::fs::read(format!(
-        "{}/src/invoke/dubbo/hessian2/testdata/java/strings.bin",
+        "{}/src/hessian2/testdata/java/strings.bin",
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap_or_default();
@@ -295,10 +295,7 @@ fn more_than_sixteen_classes() {
 
 #[test]
 fn every_small_java_vector_truncated_at_every_byte_fails_cleanly() {
-    let dir = format!(
-        "{}/src/invoke/dubbo/hessian2/testdata/java",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let dir = format!("{}/src/hessian2/testdata/java", env!("CARGO_MANIFEST_DIR"));
     for name in [
         "arrays",
         "collections",
@@ -324,7 +321,7 @@ fn every_small_java_vector_truncated_at_every_byte_fails_cleanly() {
             if let Err(e) = result {
                 assert_eq!(
                     e.kind(),
-                    crate::invoke::dubbo::hessian2::DecodeErrorKind::Truncated,
+                    crate::hessian2::DecodeErrorKind::Truncated,
                     "{name} cut at {cut}: {e}"
                 );
             }

@@ -1,28 +1,25 @@
-//! The centre of a gRPC API's chain: map the exchange to a request message, call the backend, map the reply.
+//! A gRPC route's call: map the exchange to a request message, call the backend, map the reply.
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use http::HeaderName;
 use http::uri::PathAndQuery;
 use prost_reflect::MessageDescriptor;
 use tonic::metadata::MetadataMap;
 
-use super::streaming;
+use super::{read_body, streaming};
+use crate::access::request_id;
 use crate::access::{Exchange, Reply};
 use crate::error::GatewayError;
-use crate::interceptors::Endpoint;
-use crate::interceptors::request_id;
 use crate::invoke::grpc::{CallOptions, GrpcClient, status_to_error};
 use crate::mapping::{RequestInput, RequestPlan, ResponsePlan};
 
-/// Everything one (method, HTTP binding) pair needs per request, resolved when the snapshot was built.
-pub struct GrpcCall {
+/// Everything one (method, HTTP binding) pair needs per request, resolved when the snapshot was compiled.
+pub struct GrpcPlan {
     /// `/package.Service/Method`.
     pub path: PathAndQuery,
     pub output: MessageDescriptor,
     pub server_streaming: bool,
-    pub client: GrpcClient,
     pub request: RequestPlan,
     pub response: Arc<ResponsePlan>,
     /// Request headers passed on as metadata (lowercase).
@@ -31,47 +28,48 @@ pub struct GrpcCall {
     pub return_metadata: Arc<[HeaderName]>,
 }
 
-#[async_trait]
-impl Endpoint for GrpcCall {
-    async fn call(&self, mut exchange: Exchange) -> Result<Reply, GatewayError> {
-        let body = exchange.body().await?;
-        let content_type = exchange.content_type();
-        let message = self.request.build(&RequestInput {
-            path_values: &exchange.path_values,
-            query: &exchange.query,
-            headers: &exchange.headers,
-            content_type: content_type.as_deref(),
-            body: &body,
-        })?;
+/// The plan and the backend's pooled client.
+pub struct GrpcCall {
+    pub plan: GrpcPlan,
+    pub client: GrpcClient,
+}
+
+impl GrpcCall {
+    pub async fn call(&self, mut exchange: Exchange) -> Result<Reply, GatewayError> {
+        let plan = &self.plan;
+        let (body, content_type) = read_body(&mut exchange).await?;
+        let message =
+            plan.request
+                .build(&RequestInput::of(&exchange, content_type.as_deref(), &body))?;
         let options = CallOptions {
             timeout: exchange.remaining()?,
-            metadata: self.metadata(&exchange),
+            metadata: plan.metadata(&exchange),
         };
 
-        if self.server_streaming {
+        if plan.server_streaming {
             let (_, stream) = self
                 .client
-                .server_streaming(self.path.clone(), self.output.clone(), message, options)
+                .server_streaming(plan.path.clone(), plan.output.clone(), message, options)
                 .await
                 .map_err(|status| status_to_error(&status))?;
             let deadline = options_deadline(&exchange);
             return Ok(streaming::reply(
                 &exchange,
                 stream,
-                self.response.clone(),
+                plan.response.clone(),
                 deadline,
             ));
         }
 
         let reply = self
             .client
-            .unary(self.path.clone(), self.output.clone(), message, options)
+            .unary(plan.path.clone(), plan.output.clone(), message, options)
             .await
             .map_err(|status| status_to_error(&status))?;
-        let mut http_reply = Reply::json(self.response.render(&reply.message)?);
-        if !self.return_metadata.is_empty() {
+        let mut http_reply = Reply::json(plan.response.render(&reply.message)?);
+        if !plan.return_metadata.is_empty() {
             let headers = reply.metadata.into_headers();
-            for name in self.return_metadata.iter() {
+            for name in plan.return_metadata.iter() {
                 for value in headers.get_all(name) {
                     http_reply.headers.append(name.clone(), value.clone());
                 }
@@ -81,7 +79,7 @@ impl Endpoint for GrpcCall {
     }
 }
 
-impl GrpcCall {
+impl GrpcPlan {
     /// The request id always travels (so backend logs can be joined); other headers only when configured.
     fn metadata(&self, exchange: &Exchange) -> MetadataMap {
         let mut headers = http::HeaderMap::with_capacity(self.forward_headers.len() + 1);

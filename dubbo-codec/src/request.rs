@@ -1,8 +1,56 @@
-//! A request body: Dubbo version, service path, service version, method, the JVM descriptor of the
-//! parameter types, the arguments (as many as the descriptor names), then the attachments, all in one
-//! hessian2 stream. Decoded here for the provider, encoded for the load client.
+//! The request body: Dubbo version, service path, service version, method, the JVM descriptor of the
+//! parameter types, each argument, then the attachments, all hessian2 values in one stream (so class
+//! definitions and references are shared across them, as Java's `Hessian2Output` does). Encoded by
+//! clients, decoded by providers; anything malformed is an error, never a panic.
 
-use gateway_web::invoke::dubbo::hessian2::{Decoder, Encoder, Map, Value};
+use crate::hessian2::{Decoder, Encoder, Map, Value};
+
+/// The Dubbo protocol version clients here speak; providers from 2.0.2 on accept attachments in answers.
+pub const DUBBO_VERSION: &str = "2.0.2";
+
+/// The head of a call, borrowed: what a client writes before the arguments.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'a> {
+    pub dubbo_version: &'a str,
+    pub service: &'a str,
+    /// Empty when the caller names none.
+    pub version: &'a str,
+    pub method: &'a str,
+    /// The JVM descriptor of the parameter types, e.g. `Ljava/lang/String;J` (see [`descriptor`]).
+    pub descriptor: &'a str,
+}
+
+/// Appends a request body to `out`: the head, the arguments, then the attachments as an untyped map
+/// (Java sends a `HashMap`), all through one encoder.
+pub fn write(
+    out: &mut Vec<u8>,
+    head: &Head<'_>,
+    arguments: &[Value],
+    attachments: &[(&str, &str)],
+) {
+    let mut encoder = Encoder::new();
+    for text in [
+        head.dubbo_version,
+        head.service,
+        head.version,
+        head.method,
+        head.descriptor,
+    ] {
+        encoder.write_str(text, out);
+    }
+    for argument in arguments {
+        encoder.write(argument, out);
+    }
+    let text = |s: &str| Value::String(s.to_owned());
+    let attachments = Map {
+        type_name: None,
+        entries: attachments
+            .iter()
+            .map(|(k, v)| (text(k), text(v)))
+            .collect(),
+    };
+    encoder.write(&Value::Map(attachments), out);
+}
 
 /// One call as it travels.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +68,16 @@ pub struct Call {
 }
 
 impl Call {
+    pub fn head(&self) -> Head<'_> {
+        Head {
+            dubbo_version: &self.dubbo_version,
+            service: &self.service,
+            version: &self.version,
+            method: &self.method,
+            descriptor: &self.descriptor,
+        }
+    }
+
     pub fn attachment(&self, key: &str) -> Option<&str> {
         self.attachments
             .iter()
@@ -28,7 +86,7 @@ impl Call {
     }
 }
 
-/// Why a body is not a call; the provider answers it with status BAD_REQUEST.
+/// Why a body is not a call; a provider answers it with status BAD_REQUEST.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{0}")]
 pub struct BadCall(pub String);
@@ -81,30 +139,12 @@ fn text(decoder: &mut Decoder<'_>, what: &str) -> Result<String, BadCall> {
 /// Encodes a call as a request body (without the frame header).
 pub fn encode(call: &Call) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut encoder = Encoder::new();
-    let text = |s: &str| Value::String(s.to_owned());
-    for field in [
-        &call.dubbo_version,
-        &call.service,
-        &call.version,
-        &call.method,
-        &call.descriptor,
-    ] {
-        encoder.write(&text(field), &mut out);
-    }
-    for argument in &call.arguments {
-        encoder.write(argument, &mut out);
-    }
-    // Java sends a `HashMap`, which hessian2 writes untyped.
-    let attachments = Map {
-        type_name: None,
-        entries: call
-            .attachments
-            .iter()
-            .map(|(k, v)| (text(k), text(v)))
-            .collect(),
-    };
-    encoder.write(&Value::Map(attachments), &mut out);
+    let attachments: Vec<(&str, &str)> = call
+        .attachments
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    write(&mut out, &call.head(), &call.arguments, &attachments);
     out
 }
 
@@ -145,9 +185,129 @@ fn string_pairs(value: Value) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The JVM method descriptor of the parameter types, e.g. `Ljava/lang/String;J[I`.
+pub fn descriptor(types: &[String]) -> Result<String, String> {
+    let mut out = String::new();
+    for name in types {
+        type_descriptor(name, &mut out).map_err(|why| format!("parameter type `{name}`: {why}"))?;
+    }
+    Ok(out)
+}
+
+/// One Java type name (`long`, `java.lang.String`, `int[]`, `com.x.User[][]`, `java.util.List<T>`,
+/// `Object...`, or an already binary array name like `[Ljava.lang.String;`) as a descriptor.
+fn type_descriptor(name: &str, out: &mut String) -> Result<(), &'static str> {
+    let mut base = name.trim();
+    // Generics are erased in the JVM signature.
+    if let Some(open) = base.find('<') {
+        if !base.ends_with('>') && !base.ends_with(']') && !base.ends_with("...") {
+            return Err("unbalanced generic arguments");
+        }
+        let close = base.rfind('>').ok_or("unbalanced generic arguments")?;
+        let (head, tail) = (&base[..open], &base[close + 1..]);
+        if !tail.chars().all(|c| matches!(c, '[' | ']' | '.')) {
+            return Err("unexpected text after generic arguments");
+        }
+        let dims = tail.matches("[]").count() + usize::from(tail.ends_with("..."));
+        out.extend(std::iter::repeat_n('[', dims));
+        return class_descriptor(head.trim(), out);
+    }
+    if let Some(stripped) = base.strip_suffix("...") {
+        out.push('[');
+        base = stripped.trim_end();
+    }
+    while let Some(stripped) = base.strip_suffix("[]") {
+        out.push('[');
+        base = stripped.trim_end();
+    }
+    if base.starts_with('[') {
+        // `Class.getName()` of an array is already a descriptor, with dots.
+        if base.len() < 2 || base.contains(char::is_whitespace) {
+            return Err("malformed array type name");
+        }
+        out.push_str(&base.replace('.', "/"));
+        return Ok(());
+    }
+    class_descriptor(base, out)
+}
+
+fn class_descriptor(name: &str, out: &mut String) -> Result<(), &'static str> {
+    let primitive = match name {
+        "boolean" => 'Z',
+        "byte" => 'B',
+        "char" => 'C',
+        "short" => 'S',
+        "int" => 'I',
+        "long" => 'J',
+        "float" => 'F',
+        "double" => 'D',
+        "void" => 'V',
+        _ => {
+            let valid = !name.is_empty()
+                && !name.starts_with('.')
+                && !name.ends_with('.')
+                && !name.contains("..")
+                && name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '$'));
+            if !valid {
+                return Err("not a Java type name");
+            }
+            out.push('L');
+            out.push_str(&name.replace('.', "/"));
+            out.push(';');
+            return Ok(());
+        }
+    };
+    out.push(primitive);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptors() {
+        let cases: &[(&[&str], &str)] = &[
+            (&[], ""),
+            (
+                &["java.lang.String", "long", "java.lang.Object[]"],
+                "Ljava/lang/String;J[Ljava/lang/Object;",
+            ),
+            (&["int[]", "boolean", "char", "double[][]"], "[IZC[[D"),
+            (
+                &["com.x.User", "com.x.Outer$Inner"],
+                "Lcom/x/User;Lcom/x/Outer$Inner;",
+            ),
+            (
+                &["java.util.List<java.lang.String>", "java.util.Map<K, V>[]"],
+                "Ljava/util/List;[Ljava/util/Map;",
+            ),
+            (&["java.lang.Object..."], "[Ljava/lang/Object;"),
+            (&["[Ljava.lang.String;", "[I"], "[Ljava/lang/String;[I"),
+            (&[" byte ", "short", "float"], "BSF"),
+        ];
+        for (types, expected) in cases {
+            let types: Vec<String> = types.iter().map(|t| t.to_string()).collect();
+            assert_eq!(
+                descriptor(&types).ok().as_deref(),
+                Some(*expected),
+                "{types:?}"
+            );
+        }
+        for bad in [
+            "",
+            "java..lang",
+            "a b",
+            "java.util.List<String",
+            ".x",
+            "[",
+            "x<y>z",
+        ] {
+            assert!(descriptor(&[bad.to_string()]).is_err(), "{bad:?} accepted");
+        }
+    }
 
     fn get_user() -> Call {
         Call {

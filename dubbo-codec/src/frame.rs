@@ -1,26 +1,40 @@
-//! The Dubbo2 frame as both ends of the demo see it: the 16-byte header (magic, flag, status, request id,
-//! body length) and reading one frame from a stream without trusting the announced length.
-//!
-//! The gateway's own frame code is crate-private and built around its client; the provider and the load
-//! client need the same 16 bytes from the other side, so they are written out here.
-
-use tokio::io::{AsyncRead, AsyncReadExt};
+//! The Dubbo2 frame header: magic, flag (request, two-way, event, serialization id), status, request id
+//! and body length, 16 bytes big-endian. Reading a frame off a stream is the caller's (it owns the I/O);
+//! this module decodes the header and refuses a length above the payload limit before any body buffer
+//! is sized from it.
 
 pub const HEADER_LEN: usize = 16;
 pub const MAGIC: [u8; 2] = [0xda, 0xbb];
 pub const FLAG_REQUEST: u8 = 0x80;
 pub const FLAG_TWO_WAY: u8 = 0x40;
 pub const FLAG_EVENT: u8 = 0x20;
-const SERIALIZATION_MASK: u8 = 0x1f;
+pub const SERIALIZATION_MASK: u8 = 0x1f;
 /// The serialization id of hessian2, the only one spoken here.
 pub const HESSIAN2: u8 = 2;
 pub const STATUS_OK: u8 = 20;
 pub const STATUS_BAD_REQUEST: u8 = 40;
 pub const STATUS_SERVICE_ERROR: u8 = 70;
-/// A hessian2 null: the body of a heartbeat, both ways.
+/// A hessian2 null: the body of every heartbeat, both ways.
 pub const HEARTBEAT_BODY: &[u8] = b"N";
-/// Dubbo's default `payload`: a frame announcing more is refused before anything is allocated for it.
+/// Dubbo's default `payload` limit (8 MiB).
 pub const PAYLOAD_LIMIT: usize = 8 << 20;
+
+/// The name Dubbo gives a response status, for messages.
+pub fn status_name(status: u8) -> &'static str {
+    match status {
+        20 => "OK",
+        30 => "CLIENT_TIMEOUT",
+        31 => "SERVER_TIMEOUT",
+        40 => "BAD_REQUEST",
+        50 => "BAD_RESPONSE",
+        60 => "SERVICE_NOT_FOUND",
+        70 => "SERVICE_ERROR",
+        80 => "SERVER_ERROR",
+        90 => "CLIENT_ERROR",
+        100 => "SERVER_THREADPOOL_EXHAUSTED",
+        _ => "UNKNOWN",
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Header {
@@ -86,22 +100,56 @@ impl Header {
             body_len: u32::from_be_bytes([l0, l1, l2, l3]),
         })
     }
+
+    /// Decodes a header and checks its body length against `limit`: what a reader calls before it sizes
+    /// a buffer for the body, so a hostile length never allocates.
+    pub fn decode_within(bytes: &[u8; HEADER_LEN], limit: usize) -> Result<Header, FrameError> {
+        let header = Header::decode(bytes)?;
+        if header.body_len as usize > limit {
+            return Err(FrameError::TooLarge(header.body_len));
+        }
+        Ok(header)
+    }
 }
 
-/// A whole frame (header and body) in one buffer. Bodies here are far below the 4 GiB a header can
-/// announce; a larger one would be cut off by the length, so it saturates rather than wraps.
-pub fn encode(flag: u8, status: u8, id: u64, body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    let body_len = u32::try_from(body.len()).unwrap_or(u32::MAX);
+/// Why a header is refused; either ends the connection, since the stream is no longer in step with
+/// frame boundaries.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    #[error("bad magic {0:02x?}")]
+    BadMagic([u8; 2]),
+    #[error("frame announces a body of {0} bytes, above the payload limit")]
+    TooLarge(u32),
+}
+
+/// A buffer with room for the header, so a body is encoded once and framed in place.
+pub fn buffer_with_header_room() -> Vec<u8> {
+    vec![0u8; HEADER_LEN]
+}
+
+/// Writes the header into the room left by [`buffer_with_header_room`]; the length is what follows it.
+/// A body beyond 4 GiB cannot be announced, so the length saturates rather than wraps (callers check
+/// their payload limit, far below that, first).
+pub fn fill_header(buf: &mut [u8], flag: u8, status: u8, id: u64) {
+    let body_len = u32::try_from(buf.len().saturating_sub(HEADER_LEN)).unwrap_or(u32::MAX);
     let header = Header {
         flag,
         status,
         id,
         body_len,
     };
-    out.extend_from_slice(&header.encode());
-    out.extend_from_slice(body);
-    out
+    if let Some(room) = buf.get_mut(..HEADER_LEN) {
+        room.copy_from_slice(&header.encode());
+    }
+}
+
+/// A whole frame (header and body) in one buffer.
+pub fn encode(flag: u8, status: u8, id: u64, body: &[u8]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(HEADER_LEN + body.len());
+    buf.extend_from_slice(&[0u8; HEADER_LEN]);
+    buf.extend_from_slice(body);
+    fill_header(&mut buf, flag, status, id);
+    buf
 }
 
 /// Whether `buffered` starts with a whole frame, so the next read will not wait on the peer. A provider
@@ -112,41 +160,6 @@ pub fn starts_with_whole_frame(buffered: &[u8]) -> bool {
     };
     let len = u32::from_be_bytes([len[0], len[1], len[2], len[3]]) as usize;
     buffered.len() - HEADER_LEN >= len
-}
-
-/// Why a frame could not be read; each of them ends the connection, since the stream is no longer in
-/// step with frame boundaries.
-#[derive(Debug, thiserror::Error)]
-pub enum FrameError {
-    #[error("bad magic {0:02x?}")]
-    BadMagic([u8; 2]),
-    #[error("frame announces a body of {0} bytes, above the payload limit")]
-    TooLarge(u32),
-    #[error("read failed: {0}")]
-    Io(#[from] std::io::Error),
-}
-
-/// Reads one frame, its body into `body` (reused across frames). `None` when the peer closed between
-/// frames. The length is checked against `limit` before the body buffer grows.
-pub async fn read_frame<R: AsyncRead + Unpin>(
-    reader: &mut R,
-    limit: usize,
-    body: &mut Vec<u8>,
-) -> Result<Option<Header>, FrameError> {
-    let mut head = [0u8; HEADER_LEN];
-    // The first byte apart: EOF there is a clean close, anywhere later a truncated frame.
-    match reader.read(&mut head[..1]).await? {
-        0 => return Ok(None),
-        _ => reader.read_exact(&mut head[1..]).await?,
-    };
-    let header = Header::decode(&head)?;
-    if header.body_len as usize > limit {
-        return Err(FrameError::TooLarge(header.body_len));
-    }
-    body.clear();
-    body.resize(header.body_len as usize, 0);
-    reader.read_exact(body).await?;
-    Ok(Some(header))
 }
 
 #[cfg(test)]
@@ -170,28 +183,21 @@ mod tests {
         assert_eq!(header.serialization(), HESSIAN2);
     }
 
-    #[tokio::test]
-    async fn reads_whole_frames_and_refuses_the_rest() {
-        let good = encode(HESSIAN2, STATUS_OK, 7, b"\x91\x05hello");
-        let mut body = Vec::new();
-        let header = read_frame(&mut good.as_slice(), 64, &mut body).await;
-        assert!(matches!(header, Ok(Some(h)) if h.id == 7), "{header:?}");
-        assert_eq!(body, b"\x91\x05hello");
-
-        let too_large = read_frame(&mut good.as_slice(), 6, &mut body).await;
-        assert!(matches!(too_large, Err(FrameError::TooLarge(7))));
-
-        let mut bad = good.clone();
+    #[test]
+    fn hostile_headers_are_refused() {
+        let frame = encode(HESSIAN2, STATUS_OK, 7, b"\x91\x05hello");
+        let head: [u8; HEADER_LEN] = frame[..HEADER_LEN].try_into().unwrap_or([0; HEADER_LEN]);
+        assert!(Header::decode_within(&head, 7).is_ok());
+        assert_eq!(
+            Header::decode_within(&head, 6),
+            Err(FrameError::TooLarge(7))
+        );
+        let mut bad = head;
         bad[0] = 0xca;
-        let bad = read_frame(&mut bad.as_slice(), 64, &mut body).await;
-        assert!(matches!(bad, Err(FrameError::BadMagic(_))));
-
-        for cut in [1, 5, HEADER_LEN, good.len() - 1] {
-            let truncated = read_frame(&mut &good[..cut], 64, &mut body).await;
-            assert!(matches!(truncated, Err(FrameError::Io(_))), "cut at {cut}");
-        }
-        let empty = read_frame(&mut &b""[..], 64, &mut body).await;
-        assert!(matches!(empty, Ok(None)));
+        assert_eq!(
+            Header::decode(&bad),
+            Err(FrameError::BadMagic([0xca, 0xbb]))
+        );
     }
 
     #[test]
@@ -203,5 +209,13 @@ mod tests {
         assert!(!starts_with_whole_frame(&frame[..frame.len() - 1]));
         assert!(!starts_with_whole_frame(&frame[..HEADER_LEN - 1]));
         assert!(!starts_with_whole_frame(&[]));
+    }
+
+    #[test]
+    fn filled_headers_announce_what_follows() {
+        let mut buf = buffer_with_header_room();
+        buf.extend_from_slice(b"body");
+        fill_header(&mut buf, FLAG_REQUEST | HESSIAN2, 0, 9);
+        assert_eq!(buf, encode(FLAG_REQUEST | HESSIAN2, 0, 9, b"body"));
     }
 }

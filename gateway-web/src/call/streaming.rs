@@ -81,13 +81,11 @@ pub fn reply(
 }
 
 impl State {
-    /// Ends the stream with an error record carrying the same fields as an error body.
-    fn fail(&mut self, err: GatewayError) -> Bytes {
+    /// Ends the stream with an error record: `{"error": …}` around the very body an error response has.
+    fn fail(&mut self, mut err: GatewayError) -> Bytes {
         self.done = true;
-        let record = serde_json::json!({
-            "error": { "code": err.code(), "message": err.message, "request_id": self.request_id }
-        });
-        let json = serde_json::to_vec(&record).unwrap_or_default();
+        err.request_id = Some(self.request_id.clone());
+        let json = [&b"{\"error\":"[..], &err.body(), b"}"].concat();
         match self.framing {
             Framing::NdJson => frame(self.framing, None, &json),
             Framing::Sse => frame(self.framing, Some("error"), &json),

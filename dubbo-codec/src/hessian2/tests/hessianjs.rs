@@ -5,7 +5,7 @@ use super::*;
 
 fn bytes(name: &str) -> Vec<u8> {
     let path = format!(
-        "{}/src/invoke/dubbo/hessian2/testdata/hessianjs/{name}.bin",
+        "{}/src/hessian2/testdata/hessianjs/{name}.bin",
         env!("CARGO_MANIFEST_DIR")
     );
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))

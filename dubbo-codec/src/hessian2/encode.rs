@@ -27,6 +27,11 @@ impl Encoder {
         Self::default()
     }
 
+    /// A string without first making it a [`Value`] (the request head is all strings).
+    pub fn write_str(&mut self, text: &str, out: &mut Vec<u8>) {
+        write_string(out, text);
+    }
+
     pub fn write(&mut self, value: &Value, out: &mut Vec<u8>) {
         match value {
             Value::Null => out.push(b'N'),

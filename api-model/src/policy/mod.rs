@@ -1,0 +1,113 @@
+//! Policies: what the gateway does to a request besides calling the backend (authentication, limits,
+//! breakers, CORS, ...). Each is one [`Policy`], written with its `kind`:
+//!
+//! ```yaml
+//! policies:                      # in the document: every API
+//!   - kind: ...
+//! apis:
+//!   - name: books
+//!     policies: [...]            # every route of this API
+//!     route_policies:
+//!       - route: GET /v1/shelves/{shelf}   # or `method: GetShelf`
+//!         policies: [...]
+//! ```
+//!
+//! Precedence is by kind, most specific first: a route's policy of a kind replaces the API's of that
+//! kind, which replaces the document's. The order in which policies run is not written here: it is fixed
+//! by the data plane (CORS, IP rules, authentication, grants, canary, limits, concurrency, cache,
+//! breaker/retry/timeout, then the call), so a definition cannot put a limit before authentication.
+
+use serde::{Deserialize, Serialize};
+
+/// One policy. Closed: a `kind` the gateway does not know is refused when the document is read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Policy {}
+
+impl Policy {
+    /// The `kind` as written; one policy of each kind applies to a route.
+    pub fn kind(&self) -> &'static str {
+        match *self {}
+    }
+}
+
+/// Policies for some routes of an API: those of one method (`method`) or one route as the API publishes
+/// it (`route`, `VERB /path/template`). Exactly one of the two is set, and it must select a route.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoutePolicies {
+    /// A method name of the API's service (gRPC) or the API's method (Dubbo).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// `GET /v1/shelves/{shelf}`: a verb and a path template exactly as one of the API's routes has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route: Option<String>,
+    pub policies: Vec<Policy>,
+}
+
+/// The policies that apply to one route, one per kind, most specific level first.
+pub fn resolve<'a>(levels: &[&'a [Policy]]) -> Vec<&'a Policy> {
+    let mut chosen: Vec<&'a Policy> = Vec::new();
+    for level in levels {
+        for policy in level.iter() {
+            if !chosen.iter().any(|c| c.kind() == policy.kind()) {
+                chosen.push(policy);
+            }
+        }
+    }
+    chosen
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::Config;
+
+    const API: &str = "apis:\n  - { name: a, backend: b, grpc: { service: x.Y, method: M } }\n";
+
+    #[test]
+    fn policies_of_an_unknown_kind_are_refused_at_every_level() {
+        for document in [
+            "policies: [{ kind: teleport }]\n".to_string(),
+            API.replace(" }\n", ", policies: [{ kind: teleport }] }\n"),
+            API.replace(
+                " }\n",
+                ", route_policies: [{ method: M, policies: [{ kind: teleport }] }] }\n",
+            ),
+        ] {
+            let err = Config::from_yaml(&document).expect_err(&document);
+            assert!(err.to_string().contains("teleport"), "{document}: {err}");
+        }
+    }
+
+    #[test]
+    fn empty_policy_blocks_are_accepted() {
+        let document = format!(
+            "policies: []\n{}",
+            API.replace(
+                " }\n",
+                ", policies: [], route_policies: [{ route: GET /v1/x, policies: [] }] }\n"
+            )
+        );
+        let config = Config::from_yaml(&document).expect("parses");
+        assert_eq!(config.apis[0].route_policies.len(), 1);
+    }
+
+    #[test]
+    fn a_route_selector_names_one_route() {
+        for (selector, ok) in [
+            ("{ method: M, policies: [] }", true),
+            ("{ route: 'GET /v1/x/{id}', policies: [] }", true),
+            ("{ route: '/v1/x', policies: [] }", false),
+            ("{ route: 'GET v1/x', policies: [] }", false),
+            ("{ policies: [] }", false),
+            ("{ method: M, route: 'GET /v1/x', policies: [] }", false),
+        ] {
+            let document = format!(
+                "backends: [{{ name: b, protocol: grpc, endpoints: ['127.0.0.1:1'] }}]\n{}",
+                API.replace(" }\n", &format!(", route_policies: [{selector}] }}\n"))
+            );
+            let config = Config::from_yaml(&document).expect(&document);
+            assert_eq!(config.validate().is_ok(), ok, "{selector}");
+        }
+    }
+}

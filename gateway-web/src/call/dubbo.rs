@@ -1,0 +1,104 @@
+//! A Dubbo route's call: coerce the request into typed arguments, invoke the provider (directly, or
+//! generically through `$invoke`), render the reply or map the exception.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use dubbo_codec::hessian2::Value;
+
+use super::read_body;
+use crate::access::request_id;
+use crate::access::{Exchange, Reply};
+use crate::error::GatewayError;
+use crate::invoke::dubbo::{DubboClient, Invocation, Outcome, generic, status};
+use crate::mapping::RequestInput;
+use crate::mapping::dubbo::{ArgsPlan, ReplyOptions, exception, render};
+
+/// Everything one Dubbo route needs per request, resolved when the snapshot was compiled.
+pub struct DubboPlan {
+    pub interface: String,
+    pub method: String,
+    pub version: Option<String>,
+    pub group: Option<String>,
+    pub generic: bool,
+    pub args: ArgsPlan,
+    /// Erased parameter types, computed once from `args`.
+    pub parameter_types: Vec<String>,
+    pub reply: ReplyOptions,
+    /// Exception class (fully qualified or simple name) → HTTP status, each checked when compiled.
+    pub exceptions: HashMap<String, u16>,
+    /// The API's timeout, used when no deadline interceptor set one.
+    pub timeout: Duration,
+}
+
+/// The plan and the client over the backend's providers.
+pub struct DubboCall {
+    pub plan: DubboPlan,
+    pub client: DubboClient,
+}
+
+impl DubboCall {
+    pub async fn call(&self, mut exchange: Exchange) -> Result<Reply, GatewayError> {
+        let plan = &self.plan;
+        let (body, content_type) = read_body(&mut exchange).await?;
+        let arguments =
+            plan.args
+                .build(&RequestInput::of(&exchange, content_type.as_deref(), &body))?;
+        let timeout = exchange.remaining()?.unwrap_or(plan.timeout);
+        let reply = self
+            .client
+            .invoke(plan.invocation(arguments, timeout, &exchange.request_id))
+            .await;
+        let reply = reply
+            .map_err(|err| status::to_error(err, &format!("{}.{}", plan.interface, plan.method)))?;
+        let json = match &reply.outcome {
+            Outcome::Value(value) => render(value, &plan.reply),
+            Outcome::Null => serde_json::Value::Null,
+            Outcome::Exception(thrown) => return Err(plan.exception(thrown)),
+        };
+        let bytes = serde_json::to_vec(&json)
+            .map_err(|err| GatewayError::internal(format!("rendering the reply: {err}")))?;
+        Ok(Reply::json(bytes))
+    }
+}
+
+impl DubboPlan {
+    fn invocation(&self, arguments: Vec<Value>, timeout: Duration, request_id: &str) -> Invocation {
+        let mut attachments = vec![("timeout".to_string(), timeout.as_millis().to_string())];
+        if !request_id.is_empty() {
+            attachments.push((
+                request_id::HEADER.as_str().to_string(),
+                request_id.to_string(),
+            ));
+        }
+        let (method, parameter_types, arguments) = if self.generic {
+            let (key, value) = generic::ATTACHMENT;
+            attachments.push((key.into(), value.into()));
+            generic::wrap(&self.method, &self.parameter_types, arguments)
+        } else {
+            (self.method.clone(), self.parameter_types.clone(), arguments)
+        };
+        Invocation {
+            service: self.interface.clone(),
+            version: self.version.clone(),
+            group: self.group.clone(),
+            method,
+            parameter_types,
+            arguments,
+            attachments,
+            timeout,
+        }
+    }
+
+    /// A business exception: the API's table names the status (by full or simple class name).
+    fn exception(&self, thrown: &Value) -> GatewayError {
+        let (class, message) = exception(thrown);
+        let simple = class.rsplit('.').next().unwrap_or(&class);
+        let mapped = self
+            .exceptions
+            .get(&class)
+            .or_else(|| self.exceptions.get(simple))
+            .copied();
+        status::exception_error(&class, &message, mapped)
+    }
+}

@@ -1,0 +1,121 @@
+//! `Plan` → `Snapshot`: the step of a build that reaches the network. Each gRPC backend gets its pooled
+//! channel (pre-warmed when it answers), each Dubbo API a client over its providers (static, or a
+//! watched ZooKeeper registry, whose first listing is awaited). Pools outlive snapshots, so an unchanged
+//! backend is not reconnected.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use api_model::Backend;
+use tonic::transport::Channel;
+
+use super::plan::{CallPlan, DubboClientPlan, Plan};
+use super::{BuildContext, BuildError};
+use crate::call::{Call, DubboCall, GrpcCall};
+use crate::invoke::dubbo::{Balance, ClientSettings, DubboClient, Provider, ProviderSet};
+use crate::invoke::grpc::GrpcClient;
+use crate::snapshot::{Route, Snapshot};
+
+/// How long the first listing of a registry may take before the revision is refused.
+const REGISTRY_TIMEOUT: Duration = Duration::from_secs(5);
+
+pub async fn instantiate(
+    plan: Plan,
+    revision: String,
+    context: &BuildContext,
+) -> Result<Snapshot, BuildError> {
+    let mut channels: Vec<Option<Channel>> = vec![None; plan.backends.len()];
+    let mut problems = Vec::new();
+    for route in plan.routes.targets() {
+        if let CallPlan::Grpc { backend, .. } = &route.call
+            && channels[*backend].is_none()
+        {
+            match context.channels.channel(&plan.backends[*backend]).await {
+                Ok(channel) => channels[*backend] = Some(channel),
+                Err(problem) => problems.push(problem),
+            }
+        }
+    }
+    let mut dubbo = Vec::with_capacity(plan.dubbo_clients.len());
+    for client in &plan.dubbo_clients {
+        match context.dubbo_client(client).await {
+            Ok(made) => dubbo.push(made),
+            Err(problem) => problems.push(format!("api `{}`: {problem}", client.api)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(BuildError { problems });
+    }
+    let routes = plan.routes.try_map(|route| {
+        let call = match route.call {
+            CallPlan::Grpc { backend, plan } => {
+                let channel = channels[backend]
+                    .clone()
+                    .ok_or_else(|| BuildError::one("a gRPC route lost its channel"))?;
+                Call::Grpc(GrpcCall {
+                    plan,
+                    client: GrpcClient::new(channel),
+                })
+            }
+            CallPlan::Dubbo { client, plan } => Call::Dubbo(DubboCall {
+                plan,
+                client: dubbo[client].clone(),
+            }),
+        };
+        Ok::<_, BuildError>(Arc::new(Route {
+            api: route.api,
+            call,
+        }))
+    })?;
+    context.channels.retain(&plan.backends);
+    Ok(Snapshot {
+        revision,
+        built_at: SystemTime::now(),
+        routes,
+        api_count: plan.api_count,
+    })
+}
+
+impl BuildContext {
+    /// A client over the backend's providers for one interface: a static list, or a watched registry.
+    /// Connections come from the shared pool, so a rebuild reuses them.
+    async fn dubbo_client(&self, plan: &DubboClientPlan) -> Result<DubboClient, String> {
+        let backend: &Backend = &plan.backend;
+        let options = backend.dubbo.clone().unwrap_or_default();
+        let settings = ClientSettings {
+            connections_per_provider: options.connections.max(1),
+            heartbeat: options.heartbeat,
+            payload_limit: options.payload_limit,
+            connect_timeout: backend.connect_timeout,
+            balance: match options.balance {
+                api_model::Balance::RoundRobin => Balance::RoundRobin,
+                api_model::Balance::Random => Balance::Random,
+            },
+            ..ClientSettings::default()
+        };
+        let providers = match &options.zookeeper {
+            Some(zk) => {
+                self.registries
+                    .providers(
+                        &zk.address,
+                        &zk.root,
+                        &plan.target.interface,
+                        REGISTRY_TIMEOUT,
+                    )
+                    .await?
+            }
+            None => ProviderSet::fixed(
+                backend
+                    .endpoints
+                    .iter()
+                    .map(|address| Provider {
+                        address: address.clone(),
+                        version: None,
+                        group: None,
+                    })
+                    .collect(),
+            ),
+        };
+        Ok(DubboClient::new(providers, self.dubbo.clone(), settings))
+    }
+}

@@ -1,0 +1,39 @@
+//! `Plan`: a revision compiled. Every route with its chain and its call plan, checked against the
+//! schemas, and the clients the routes will need; no connection exists yet. `instantiate` turns it into
+//! a `Snapshot` by attaching clients.
+
+use std::sync::Arc;
+
+use api_model::{Backend, DubboTarget};
+
+use crate::access::RouteTable;
+use crate::call::{DubboPlan, GrpcPlan};
+use crate::snapshot::ApiRuntime;
+
+pub struct Plan {
+    pub routes: RouteTable<RoutePlan>,
+    pub api_count: usize,
+    /// The revision's backends; gRPC routes refer to them by index.
+    pub backends: Vec<Backend>,
+    /// One Dubbo client per Dubbo API; Dubbo routes refer to them by index.
+    pub dubbo_clients: Vec<DubboClientPlan>,
+}
+
+pub struct RoutePlan {
+    pub api: Arc<ApiRuntime>,
+    pub call: CallPlan,
+}
+
+/// What a route will call: a closed set, one arm per protocol.
+pub enum CallPlan {
+    Grpc { backend: usize, plan: GrpcPlan },
+    Dubbo { client: usize, plan: DubboPlan },
+}
+
+/// The providers one Dubbo API calls: a backend's static list or registry, for one interface.
+pub struct DubboClientPlan {
+    /// The API's name, for messages.
+    pub api: String,
+    pub backend: Backend,
+    pub target: DubboTarget,
+}

@@ -1,0 +1,66 @@
+//! Static settings: what is fixed for the life of the process (listener limits, where definitions come
+//! from), apart from the dynamic definitions themselves, which the file or the store supplies.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Static settings: fixed for the life of the process (dynamic config lives in the watched file or the
+/// store).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The standalone definitions file (YAML), watched for changes. Unused when `store` is set.
+    pub config_path: PathBuf,
+    /// Request bodies above this are refused with 413.
+    pub max_body_bytes: usize,
+    /// How often the config file is checked for changes.
+    pub reload_interval: Duration,
+    /// Postgres mode when set: definitions come from the store instead of `config_path`.
+    pub store: Option<StoreSettings>,
+}
+
+impl Settings {
+    /// Standalone mode on a YAML file.
+    pub fn new(config_path: impl Into<PathBuf>) -> Self {
+        Settings {
+            config_path: config_path.into(),
+            max_body_bytes: 4 << 20,
+            reload_interval: Duration::from_secs(1),
+            store: None,
+        }
+    }
+
+    /// Postgres mode: revisions from the store at `database_url`, the last good one kept in
+    /// `snapshot_file`.
+    pub fn postgres(database_url: impl Into<String>, snapshot_file: impl Into<PathBuf>) -> Self {
+        Settings {
+            store: Some(StoreSettings {
+                database_url: database_url.into(),
+                snapshot_file: snapshot_file.into(),
+                poll_interval: Duration::from_secs(5),
+            }),
+            ..Settings::new(PathBuf::new())
+        }
+    }
+}
+
+/// The definitions store (Postgres mode).
+#[derive(Clone)]
+pub struct StoreSettings {
+    /// `postgres://user:password@host:port/database`.
+    pub database_url: String,
+    /// Where the last good revision is persisted; the node boots from it when the store is down.
+    pub snapshot_file: PathBuf,
+    /// How often `max(id)` is polled, the fallback when a notification is missed.
+    pub poll_interval: Duration,
+}
+
+impl std::fmt::Debug for StoreSettings {
+    // The URL may carry a password: never print it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoreSettings")
+            .field("database_url", &"<redacted>")
+            .field("snapshot_file", &self.snapshot_file)
+            .field("poll_interval", &self.poll_interval)
+            .finish()
+    }
+}
