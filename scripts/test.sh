@@ -7,12 +7,19 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-peers
-if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator, jwt, http_message_signatures, requests_http_signature' 2>/dev/null; then
     echo "==> installing the Python gRPC peer into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
 fi
 export GATEWAY_TEST_PYTHON="$PWD/$venv/bin/python"
+
+# The Go toolchain runs the Go client of docs/signing.md.
+if ! command -v go >/dev/null; then
+    echo "==> apt-get install golang-go"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq golang-go >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq golang-go >/dev/null; }
+fi
 
 # Dubbo peers: Java provider (Caucho hessian), sofa-rpc-node, dubbo.ts, the Triple server, ZooKeeper.
 bash tests/peers/dubbo/install.sh
@@ -24,7 +31,15 @@ if [ ! -x /usr/bin/chromium ]; then
     apt-get install -y -qq chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 fi
 
+# Every gateway log line of the suites goes here, then is checked for the secrets the tests used.
+mkdir -p target/test-logs
+export GATEWAY_TEST_LOG="$PWD/target/test-logs/gateway.log"
+: > "$GATEWAY_TEST_LOG"
+
 cargo test --workspace --locked "$@"
+
+echo "==> no secret in the logs"
+bash scripts/check-logs.sh "$GATEWAY_TEST_LOG"
 
 echo "==> portal UI in headless Chromium"
 bash gateway-portal/ui-tests/run.sh

@@ -4,9 +4,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::consumer::Consumer;
 use crate::http_rule::HttpRule;
 use crate::mapping::Binding;
-use crate::policy::{Policy, RoutePolicies};
+use crate::policy::{Cidr, Policy, RoutePolicies};
 
 /// Everything a gateway node serves. Standalone mode reads it from YAML; the control plane produces the
 /// same shape for each revision.
@@ -25,6 +26,13 @@ pub struct Config {
     /// Policies for every API; an API's own policy of the same kind replaces one of these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
+    /// The apps and partners that call APIs (see [`Consumer`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub consumers: Vec<Consumer>,
+    /// Proxies in front of the gateway whose `X-Forwarded-For` / `Forwarded` are believed: the client
+    /// address is the nearest one they forwarded that is not itself a trusted proxy. Empty: the peer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<Cidr>,
 }
 
 impl Config {
@@ -207,6 +215,9 @@ pub struct Api {
     /// The Dubbo method and its typed, named parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dubbo: Option<DubboTarget>,
+    /// The group the API belongs to, so a consumer can be granted the whole group (`group:NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Only requests with this `Host` (port ignored) match; any host when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,

@@ -11,19 +11,25 @@
 //! - [`http_rule`]: the `google.api.http` rule, shared by explicit definitions and proto annotations.
 //! - [`mapping`]: explicit parameter bindings (`path.x`, `query.x`, `header.x`, `body`, `body.a.b`).
 //! - [`policy`]: the closed set of policies, attached to the document, an API or some of its routes.
+//! - [`consumer`]: the apps that call APIs, their credentials and grants.
+//! - [`secret`]: secret values that never print, and where their clear value comes from.
 //! - [`validate`]: whole-document validation with errors that name the offending item.
 
 pub mod config;
+pub mod consumer;
 pub mod http_rule;
 pub mod mapping;
 pub mod policy;
+pub mod secret;
 pub mod validate;
 
 pub use config::{
     Api, Backend, Balance, Config, DubboBackend, DubboParam, DubboTarget, GrpcTarget, JsonOptions,
     LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, Target, ZooKeeperRegistry,
 };
+pub use consumer::{Consumer, Credential};
 pub use http_rule::{HttpMethod, HttpRule};
 pub use mapping::{Binding, Source, SourceParseError};
 pub use policy::{Policy, RoutePolicies};
+pub use secret::{Secret, SecretRef};
 pub use validate::ValidationError;

@@ -7,6 +7,7 @@ use std::fmt;
 use crate::config::{Api, Config, DubboTarget, Protocol, Schema, Target};
 use crate::http_rule::HttpRule;
 use crate::mapping::Source;
+use crate::policy::Policy;
 
 /// All problems found in a document, one line each.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,10 +70,42 @@ impl Config {
         for api in &self.apis {
             self.check_api(api, &mut problems);
         }
+        check_policies("the document", &self.policies, &mut problems);
+        self.check_consumers(&mut problems);
         if problems.is_empty() {
             Ok(())
         } else {
             Err(ValidationError { problems })
+        }
+    }
+
+    fn check_consumers(&self, problems: &mut Vec<String>) {
+        unique(
+            self.consumers.iter().map(|c| c.name.as_str()),
+            "consumer",
+            problems,
+        );
+        let keys: Vec<&str> = self.consumers.iter().map(|c| c.app_key()).collect();
+        for (i, key) in keys.iter().enumerate() {
+            if keys[..i].contains(key) {
+                problems.push(format!("app key `{key}` belongs to two consumers"));
+            }
+        }
+        for consumer in &self.consumers {
+            for credential in &consumer.credentials {
+                problems.extend(credential.problems(&consumer.name));
+            }
+            let hmac = consumer
+                .credentials
+                .iter()
+                .filter(|c| matches!(c, crate::Credential::Hmac { .. }))
+                .count();
+            if hmac > 2 {
+                problems.push(format!(
+                    "consumer `{}`: at most two shared secrets (one to rotate to), not {hmac}",
+                    consumer.name
+                ));
+            }
         }
     }
 
@@ -167,7 +200,13 @@ impl Config {
                 "api `{name}`: no route: set `http`, keep `annotations`, or enable `auto_route`"
             ));
         }
+        check_policies(&format!("api `{name}`"), &api.policies, problems);
         for selected in &api.route_policies {
+            check_policies(
+                &format!("api `{name}`, route_policies"),
+                &selected.policies,
+                problems,
+            );
             match (&selected.method, &selected.route) {
                 (Some(_), None) => {}
                 (None, Some(route)) if route_selector(route).is_none() => problems.push(format!(
@@ -191,6 +230,21 @@ impl Config {
                 )),
                 _ => {}
             }
+        }
+    }
+}
+
+/// One level's policies: each valid on its own, and one of each kind (a second would never apply).
+fn check_policies(level: &str, policies: &[Policy], problems: &mut Vec<String>) {
+    for (i, policy) in policies.iter().enumerate() {
+        if policies[..i].iter().any(|p| p.kind() == policy.kind()) {
+            problems.push(format!(
+                "{level}: two `{}` policies; one of each kind applies",
+                policy.kind()
+            ));
+        }
+        for problem in policy.problems() {
+            problems.push(format!("{level}: {problem}"));
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{ApiError, ApiResult};
 
 /// The migrations in `migrations/`, embedded so the binary needs no files at run time. The text is the
 /// same bytes as the files, so the checksums match whichever tool applied them first.
-const MIGRATIONS: [(i64, &str, &str); 2] = [
+const MIGRATIONS: [(i64, &str, &str); 3] = [
     (
         1,
         "revisions",
@@ -21,6 +21,11 @@ const MIGRATIONS: [(i64, &str, &str); 2] = [
         2,
         "definitions",
         include_str!("../../migrations/0002_definitions.sql"),
+    ),
+    (
+        3,
+        "consumers",
+        include_str!("../../migrations/0003_consumers.sql"),
     ),
 ];
 

@@ -9,6 +9,8 @@ use base64::Engine as _;
 use prost_reflect::DescriptorPool;
 use sqlx::{PgConnection, Row};
 
+use crate::AppState;
+use crate::db::ts;
 use crate::error::{ApiError, ApiResult, problems_to_details};
 
 /// One stored schema: its name and compiled descriptor set.
@@ -71,20 +73,34 @@ pub async fn compose(conn: &mut PgConnection, published_only: bool) -> ApiResult
         backends,
         schemas: schemas.iter().map(StoredSchema::to_model).collect(),
         apis,
-        policies: Vec::new(),
+        ..Config::default()
     })
+}
+
+/// What a revision carries: the published APIs with their backends and schemas, every consumer, and
+/// the gateway-wide settings.
+pub async fn compose_revision(conn: &mut PgConnection) -> ApiResult<Config> {
+    let mut config = compose(conn, true).await?;
+    config.consumers = compose_consumers(conn).await?;
+    let row = sqlx::query("SELECT policies, trusted_proxies FROM gateway_settings WHERE id = 1")
+        .fetch_one(&mut *conn)
+        .await?;
+    config.policies = serde_json::from_value(row.get("policies")).map_err(ApiError::internal)?;
+    config.trusted_proxies =
+        serde_json::from_value(row.get("trusted_proxies")).map_err(ApiError::internal)?;
+    Ok(config)
 }
 
 /// Compiles `config` exactly as a node would, without dialling any backend; every problem becomes a 400
 /// detail.
-pub fn trial_build(config: &Config, what: &str) -> ApiResult<()> {
+pub fn trial_build(state: &AppState, config: &Config, what: &str) -> ApiResult<()> {
     if let Err(err) = config.validate() {
         return Err(ApiError::invalid(
             format!("{what} is not valid: {}", err.problems.join("; ")),
             problems_to_details(&err.problems),
         ));
     }
-    match gateway_web::catalog::check(config) {
+    match gateway_web::catalog::check(config, &state.services) {
         Ok(_) => Ok(()),
         Err(err) => Err(ApiError::invalid(
             format!("{what} does not build: {}", err.problems.join("; ")),
@@ -107,7 +123,7 @@ pub fn config_for_api(api: &Api, backends: &[Backend], schemas: &[StoredSchema])
             .map(StoredSchema::to_model)
             .collect(),
         apis: vec![api.clone()],
-        policies: Vec::new(),
+        ..Config::default()
     }
 }
 
@@ -242,4 +258,73 @@ fn duplicate_route(api: &str, holder: &str, route: &RouteKey) -> ApiError {
         field: "http".into(),
         problem: format!("{} {} belongs to api `{holder}`", route.method, route.path),
     }])
+}
+
+/// The consumers a revision carries: every app with its live credentials (hashes, sealed secrets,
+/// public keys) and grants.
+pub async fn compose_consumers(conn: &mut PgConnection) -> ApiResult<Vec<api_model::Consumer>> {
+    let apps = sqlx::query("SELECT id, name, app_key, enabled FROM apps ORDER BY name")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut out = Vec::with_capacity(apps.len());
+    for app in &apps {
+        let id: i64 = app.get("id");
+        let grants: Vec<String> =
+            sqlx::query_scalar("SELECT target FROM app_grants WHERE app_id = $1 ORDER BY target")
+                .bind(id)
+                .fetch_all(&mut *conn)
+                .await?;
+        let rows = sqlx::query(&format!(
+            "SELECT id, kind, public_value, secret_encrypted, {} AS expires_at FROM app_credentials
+             WHERE app_id = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+             ORDER BY id",
+            ts("expires_at")
+        ))
+        .bind(id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut credentials = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id = format!("cred-{}", row.get::<i64, _>("id"));
+            let expires_at = row
+                .get::<Option<String>, _>("expires_at")
+                .and_then(|t| humantime::parse_rfc3339(&t).ok());
+            let public: String = row.get("public_value");
+            let credential = match row.get::<String, _>("kind").as_str() {
+                "api_key" => api_model::Credential::ApiKey {
+                    id,
+                    sha256: public,
+                    expires_at,
+                },
+                "certificate" => api_model::Credential::Certificate {
+                    id,
+                    sha256: public,
+                    expires_at,
+                },
+                "ed25519" => api_model::Credential::Ed25519 {
+                    id,
+                    public_key: public,
+                    expires_at,
+                },
+                _ => api_model::Credential::Hmac {
+                    id,
+                    secret: None,
+                    secret_env: None,
+                    secret_encrypted: row
+                        .get::<Option<Vec<u8>>, _>("secret_encrypted")
+                        .map(|b| String::from_utf8_lossy(&b).into_owned()),
+                    expires_at,
+                },
+            };
+            credentials.push(credential);
+        }
+        out.push(api_model::Consumer {
+            name: app.get("name"),
+            app_key: Some(app.get("app_key")),
+            enabled: app.get("enabled"),
+            credentials,
+            grants,
+        });
+    }
+    Ok(out)
 }

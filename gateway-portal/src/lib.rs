@@ -45,11 +45,16 @@ use crate::error::REQUEST_ID;
 #[derive(Clone)]
 pub struct AppState {
     pub db: PgPool,
+    /// The key that seals shared secrets, and what checks compile against (nothing in it connects).
+    pub services: gateway_web::stores::Services,
 }
 
 impl AppState {
     pub fn new(db: PgPool) -> Self {
-        AppState { db }
+        AppState {
+            db,
+            services: gateway_web::stores::Services::default(),
+        }
     }
 }
 
@@ -71,7 +76,9 @@ async fn request_id(request: Request, next: Next) -> Response {
 }
 
 pub fn app(state: AppState) -> Router {
-    use api::{apis, audit, backends, openapi, revisions, schemas, transfer};
+    use api::{
+        apis, apps, audit, backends, credentials, openapi, revisions, schemas, settings, transfer,
+    };
     // Behind the gate: a session is needed, writes need the CSRF token and a role that may write.
     let gated = Router::new()
         .route("/api/session", get(auth::current).delete(auth::logout))
@@ -101,6 +108,17 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/revisions/{id}", get(revisions::get))
         .route("/api/revisions/{id}/restore", post(revisions::restore))
+        .route("/api/apps", get(apps::list).post(apps::create))
+        .route(
+            "/api/apps/{name}",
+            get(apps::get).put(apps::update).delete(apps::delete),
+        )
+        .route("/api/apps/{name}/credentials", post(credentials::issue))
+        .route(
+            "/api/apps/{name}/credentials/{credential}",
+            axum::routing::delete(credentials::revoke),
+        )
+        .route("/api/settings", get(settings::get).put(settings::update))
         .route("/api/export", get(transfer::export))
         .route("/api/import", post(transfer::import))
         .route("/api/audit", get(audit::list))

@@ -23,6 +23,9 @@ struct Cli {
     /// Password of user `admin`, created only when the portal has no user yet.
     #[arg(long, env = "PORTAL_ADMIN_PASSWORD", hide_env_values = true)]
     admin_password: Option<String>,
+    /// The Redis the gateway nodes share: where the portal reads when each credential was last used.
+    #[arg(long, env = "GATEWAY_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -67,6 +70,23 @@ async fn main() -> anyhow::Result<()> {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    gateway_portal::run(AppState::new(pool), listener, shutdown).await?;
+    // The key that seals shared secrets comes from the environment, never from the database.
+    let secret_key = gateway_web::stores::SecretKey::from_env()
+        .map_err(anyhow::Error::msg)?
+        .map(std::sync::Arc::new);
+    if secret_key.is_none() {
+        tracing::warn!(
+            "GATEWAY_SECRET_KEY is not set: shared secrets (HMAC credentials) cannot be issued"
+        );
+    }
+    let redis = match &cli.redis_url {
+        Some(url) => Some(std::sync::Arc::new(
+            gateway_web::stores::RedisStore::new(url).map_err(anyhow::Error::msg)?,
+        )),
+        None => None,
+    };
+    let mut state = AppState::new(pool);
+    state.services = gateway_web::stores::Services::new(redis, secret_key);
+    gateway_portal::run(state, listener, shutdown).await?;
     Ok(())
 }

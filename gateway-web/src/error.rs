@@ -42,6 +42,23 @@ pub enum ErrorKind {
     BackendError,
     /// The call's deadline passed before the backend answered (504).
     DeadlineExceeded,
+    /// No credential, or one that proves nothing (401). `challenge` is the `WWW-Authenticate` value
+    /// naming the schemes the API accepts.
+    Unauthenticated { challenge: std::sync::Arc<str> },
+    /// A signature that does not verify, or a signed request that lacks a signed part (401).
+    SignatureInvalid,
+    /// A signature whose timestamp is outside the clock-skew window (401).
+    SignatureExpired,
+    /// A signature's nonce was seen before, on this node or another (401).
+    NonceReplayed,
+    /// An authenticated consumer without a grant for the API, or a disabled one (403).
+    PermissionDenied,
+    /// The client address is not allowed (403).
+    IpDenied,
+    /// A cross-origin request from an origin, or with a method or header, the API does not allow (403).
+    CorsRejected,
+    /// A store or service authentication depends on is unreachable and the API says refuse (503).
+    AuthUnavailable,
     /// A fault of the gateway itself (500). Never used for a client's mistake.
     Internal,
 }
@@ -62,6 +79,9 @@ pub struct GatewayError {
     pub details: Option<serde_json::Value>,
     /// Set by the request-id interceptor on the way out, so every error body can carry it.
     pub request_id: Option<String>,
+    /// Headers an interceptor adds to the answer on its way out (CORS on a refusal, say). Boxed: most
+    /// errors carry none, and the error travels through every layer.
+    pub headers: Option<Box<http::HeaderMap>>,
 }
 
 impl GatewayError {
@@ -71,6 +91,7 @@ impl GatewayError {
             message: message.into(),
             details: None,
             request_id: None,
+            headers: None,
         }
     }
 
@@ -80,6 +101,27 @@ impl GatewayError {
 
     pub fn internal(message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorKind::Internal, message)
+    }
+
+    /// A refusal for lack of a credential, naming the schemes that would do.
+    pub fn unauthenticated(
+        challenge: &std::sync::Arc<str>,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        Self::new(
+            ErrorKind::Unauthenticated {
+                challenge: challenge.clone(),
+            },
+            message,
+        )
+    }
+
+    /// Adds a header to the error's answer (replacing one of the same name).
+    pub fn with_header(mut self, name: http::HeaderName, value: HeaderValue) -> Self {
+        self.headers
+            .get_or_insert_with(Default::default)
+            .insert(name, value);
+        self
     }
 
     pub fn with_details(mut self, details: serde_json::Value) -> Self {
@@ -93,7 +135,14 @@ impl GatewayError {
             | ErrorKind::MethodNotAllowed(_)
             | ErrorKind::InvalidArgument
             | ErrorKind::UnsupportedMediaType
-            | ErrorKind::PayloadTooLarge => Fault::Client,
+            | ErrorKind::PayloadTooLarge
+            | ErrorKind::Unauthenticated { .. }
+            | ErrorKind::SignatureInvalid
+            | ErrorKind::SignatureExpired
+            | ErrorKind::NonceReplayed
+            | ErrorKind::PermissionDenied
+            | ErrorKind::IpDenied
+            | ErrorKind::CorsRejected => Fault::Client,
             ErrorKind::Internal => Fault::Gateway,
             // An exception the API maps to a 4xx is, by the API owner's word, the client's mistake.
             ErrorKind::BackendException {
@@ -107,7 +156,8 @@ impl GatewayError {
             | ErrorKind::ServiceError
             | ErrorKind::BackendOverloaded
             | ErrorKind::BackendError
-            | ErrorKind::DeadlineExceeded => Fault::Backend,
+            | ErrorKind::DeadlineExceeded
+            | ErrorKind::AuthUnavailable => Fault::Backend,
         }
     }
 
@@ -127,7 +177,16 @@ impl GatewayError {
             ErrorKind::ServiceNotFound | ErrorKind::ServiceError | ErrorKind::BackendError => {
                 StatusCode::BAD_GATEWAY
             }
-            ErrorKind::BackendOverloaded => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::BackendOverloaded | ErrorKind::AuthUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ErrorKind::Unauthenticated { .. }
+            | ErrorKind::SignatureInvalid
+            | ErrorKind::SignatureExpired
+            | ErrorKind::NonceReplayed => StatusCode::UNAUTHORIZED,
+            ErrorKind::PermissionDenied | ErrorKind::IpDenied | ErrorKind::CorsRejected => {
+                StatusCode::FORBIDDEN
+            }
             ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -150,6 +209,14 @@ impl GatewayError {
             ErrorKind::BackendOverloaded => "provider_overloaded",
             ErrorKind::BackendError => "backend_error",
             ErrorKind::DeadlineExceeded => "deadline_exceeded",
+            ErrorKind::Unauthenticated { .. } => "unauthenticated",
+            ErrorKind::SignatureInvalid => "signature_invalid",
+            ErrorKind::SignatureExpired => "signature_expired",
+            ErrorKind::NonceReplayed => "nonce_replayed",
+            ErrorKind::PermissionDenied => "permission_denied",
+            ErrorKind::IpDenied => "ip_denied",
+            ErrorKind::CorsRejected => "cors_rejected",
+            ErrorKind::AuthUnavailable => "auth_unavailable",
             ErrorKind::Internal => "internal",
         }
     }
@@ -185,6 +252,16 @@ impl GatewayError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
+        if let ErrorKind::Unauthenticated { challenge } = &self.kind
+            && let Ok(value) = HeaderValue::from_str(challenge)
+        {
+            headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let Some(extra) = &self.headers {
+            for (name, value) in extra.iter() {
+                headers.insert(name.clone(), value.clone());
+            }
+        }
         if let ErrorKind::MethodNotAllowed(allowed) = &self.kind {
             let allow = allowed
                 .iter()

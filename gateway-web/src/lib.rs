@@ -24,6 +24,7 @@ pub mod settings;
 pub mod snapshot;
 pub mod source_status;
 pub mod state;
+pub mod stores;
 
 pub use server::{app, run};
 pub use settings::Settings;

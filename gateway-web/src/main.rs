@@ -48,6 +48,11 @@ struct Flags {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
+    /// The Redis every node shares (nonces; later limits and cache):
+    /// `redis://[:password@]host:port[/db]`. Policies that need it follow their own rule when it is
+    /// absent or down.
+    #[arg(long, env = "GATEWAY_REDIS_URL", hide_env_values = true)]
+    redis_url: Option<String>,
 }
 
 /// glibc's allocator was a sixth of the instructions per request (benchmarked with callgrind); mimalloc's
@@ -77,6 +82,11 @@ fn main() -> anyhow::Result<()> {
         };
         settings.max_body_bytes = flags.max_body_bytes;
         settings.reload_interval = flags.reload_interval;
+        settings.redis_url = flags.redis_url.map(api_model::Secret);
+        // Opens the sealed secrets of published revisions; from the environment only, like the portal.
+        settings.secret_key = gateway_web::stores::SecretKey::from_env()
+            .map_err(anyhow::Error::msg)?
+            .map(std::sync::Arc::new);
         gateway_web::run(settings, listener, shutdown_signal()).await
     })
 }

@@ -64,6 +64,14 @@ async fn readyz(State(state): State<Arc<GatewayState>>) -> Response {
     if let Some(store) = state.source.store().as_str() {
         body["store"] = store.into();
     }
+    let services = &state.build_context.services;
+    body["security"] = serde_json::json!({
+        "redis": services.redis.as_ref().map(|r| if r.is_healthy() { "reachable" } else { "unreachable" }),
+        // Signed requests accepted on this node's memory alone while Redis was unreachable, and those
+        // refused for it: a replay on another node could not be ruled out.
+        "nonces_accepted_locally": services.nonces.local_acceptances.load(std::sync::atomic::Ordering::Relaxed),
+        "nonce_refusals": services.nonces.refusals.load(std::sync::atomic::Ordering::Relaxed),
+    });
     let mut response = axum::Json(body).into_response();
     if snapshot.revision.is_empty() {
         *response.status_mut() = NOT_READY;
@@ -78,7 +86,7 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = Arc::new(GatewayState::new(settings));
+    let state = Arc::new(GatewayState::new(settings)?);
     let watcher = reload::start(&state).await?;
     let local = listener.local_addr()?;
     tracing::info!(address = %local, "gateway listening (HTTP/1.1 and h2c)");

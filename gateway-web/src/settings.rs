@@ -16,6 +16,11 @@ pub struct Settings {
     pub reload_interval: Duration,
     /// Postgres mode when set: definitions come from the store instead of `config_path`.
     pub store: Option<StoreSettings>,
+    /// The Redis that nodes share (nonces; later limits and cache). Without it, policies that need
+    /// it follow their rule for a store that is down. A `Secret`: the URL may hold a password.
+    pub redis_url: Option<api_model::Secret>,
+    /// Opens the sealed secrets of a revision (`GATEWAY_SECRET_KEY`).
+    pub secret_key: Option<std::sync::Arc<crate::stores::SecretKey>>,
 }
 
 impl Settings {
@@ -26,6 +31,8 @@ impl Settings {
             max_body_bytes: 4 << 20,
             reload_interval: Duration::from_secs(1),
             store: None,
+            redis_url: None,
+            secret_key: None,
         }
     }
 

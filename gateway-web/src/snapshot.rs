@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use crate::access::client_ip::TrustedProxies;
 use crate::access::{RouteTable, RouteTableBuilder};
 use crate::call::Call;
 use crate::interceptors::Interceptor;
@@ -14,6 +15,8 @@ pub struct Snapshot {
     pub built_at: SystemTime,
     pub routes: RouteTable<Arc<Route>>,
     pub api_count: usize,
+    /// Whose `X-Forwarded-For` / `Forwarded` the revision believes.
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Snapshot {
@@ -24,6 +27,7 @@ impl Snapshot {
             built_at: SystemTime::now(),
             routes: RouteTableBuilder::new().build(),
             api_count: 0,
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }
@@ -39,4 +43,6 @@ pub struct ApiRuntime {
     pub name: String,
     /// Built once from the resolved policies, in the order `interceptors::chain` fixes.
     pub chain: Vec<Arc<dyn Interceptor>>,
+    /// Whether the chain answers CORS preflights (an `OPTIONS` for another method is let in).
+    pub answers_preflight: bool,
 }

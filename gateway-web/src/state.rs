@@ -11,6 +11,7 @@ use crate::interceptors::{Interceptor, chain};
 use crate::settings::Settings;
 use crate::snapshot::Snapshot;
 use crate::source_status::SourceStatus;
+use crate::stores::{RedisStore, Services};
 
 /// Shared by every request: the current snapshot and what builds the next one.
 pub struct GatewayState {
@@ -24,7 +25,15 @@ pub struct GatewayState {
 }
 
 impl GatewayState {
-    pub fn new(settings: Settings) -> Self {
+    /// Fails only on settings that cannot work (a Redis URL that does not parse).
+    pub fn new(settings: Settings) -> anyhow::Result<Self> {
+        let redis = match &settings.redis_url {
+            Some(url) => Some(Arc::new(
+                RedisStore::new(url.expose()).map_err(anyhow::Error::msg)?,
+            )),
+            None => None,
+        };
+        let services = Services::new(redis, settings.secret_key.clone());
         let base_dir = settings
             .config_path
             .parent()
@@ -36,15 +45,16 @@ impl GatewayState {
                 }
             })
             .unwrap_or_else(|| PathBuf::from("."));
-        GatewayState {
+        Ok(GatewayState {
             settings,
             snapshot: ArcSwap::from_pointee(Snapshot::empty()),
             global_chain: chain::global_chain(),
             build_context: BuildContext {
                 base_dir,
+                services,
                 ..BuildContext::default()
             },
             source: SourceStatus::default(),
-        }
+        })
     }
 }

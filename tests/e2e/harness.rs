@@ -101,6 +101,30 @@ pub async fn python_peer() -> Peer {
     Peer::start(&python, &["tests/peers/grpcio_server.py"]).await
 }
 
+/// Sends every gateway log line of the suite, at debug level, to the file `GATEWAY_TEST_LOG` names
+/// (when it is set, as `scripts/test.sh` sets it): the test command then greps the whole suite's logs
+/// for the secrets the tests used, which must never appear.
+fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(path) = std::env::var("GATEWAY_TEST_LOG") else {
+            return;
+        };
+        let Ok(file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+        else {
+            return;
+        };
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("info,gateway_web=debug"))
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
 /// A gateway running in this process on its own config file.
 pub struct Gateway {
     pub addr: SocketAddr,
@@ -121,6 +145,21 @@ impl Gateway {
 
     /// Starts a gateway; an error when it refuses the config.
     pub async fn try_start(yaml: &str) -> anyhow::Result<Gateway> {
+        Self::try_start_tuned(yaml, |_| {}).await
+    }
+
+    /// Starts a gateway on `yaml` with settings adjusted by `tune` (a Redis URL, a secret key).
+    pub async fn start_tuned(yaml: &str, tune: impl FnOnce(&mut gateway_web::Settings)) -> Gateway {
+        Self::try_start_tuned(yaml, tune)
+            .await
+            .unwrap_or_else(|err| panic!("gateway refused its config: {err:#}"))
+    }
+
+    pub async fn try_start_tuned(
+        yaml: &str,
+        tune: impl FnOnce(&mut gateway_web::Settings),
+    ) -> anyhow::Result<Gateway> {
+        capture_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("gateway.yaml");
         std::fs::write(&config_path, yaml).expect("write config");
@@ -131,6 +170,7 @@ impl Gateway {
         let mut settings = gateway_web::Settings::new(&config_path);
         settings.reload_interval = Duration::from_millis(100);
         settings.max_body_bytes = 64 * 1024;
+        tune(&mut settings);
         let (stop, stopped) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = stopped.await;
@@ -157,6 +197,7 @@ impl Gateway {
     /// Starts a gateway on explicit settings (Postgres mode, say) and waits until it serves some
     /// revision; an error when it refuses to start.
     pub async fn start_with(mut settings: gateway_web::Settings) -> anyhow::Result<Gateway> {
+        capture_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let listener = TcpListener::bind("127.0.0.1:0")
             .await

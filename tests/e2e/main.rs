@@ -12,6 +12,7 @@ mod postgres_source;
 mod python_peer;
 mod reload;
 mod schemas;
+mod security;
 mod streaming;
 mod tidy;
 mod transcoding;

@@ -17,17 +17,73 @@
 //! by the data plane (CORS, IP rules, authentication, grants, canary, limits, concurrency, cache,
 //! breaker/retry/timeout, then the call), so a definition cannot put a limit before authentication.
 
+mod auth;
+mod cors;
+mod ip_rules;
+
 use serde::{Deserialize, Serialize};
+
+pub use auth::{
+    ApiKeyAuth, ClientCertificateAuth, ExternalAuth, ExternalAuthFallback, HttpSignatureAuth,
+    JWT_ALGORITHMS, JwtAuth, JwtKey, NonceFallback, SignatureAuth,
+};
+pub use cors::{Cors, OriginPattern};
+pub use ip_rules::{Cidr, IpRules, canonical};
 
 /// One policy. Closed: a `kind` the gateway does not know is refused when the document is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Policy {}
+pub enum Policy {
+    Cors(Cors),
+    IpRules(IpRules),
+    ApiKey(ApiKeyAuth),
+    Signature(SignatureAuth),
+    HttpSignature(HttpSignatureAuth),
+    Jwt(JwtAuth),
+    ExternalAuth(ExternalAuth),
+    ClientCertificate(ClientCertificateAuth),
+}
 
 impl Policy {
     /// The `kind` as written; one policy of each kind applies to a route.
     pub fn kind(&self) -> &'static str {
-        match *self {}
+        match self {
+            Policy::Cors(_) => "cors",
+            Policy::IpRules(_) => "ip_rules",
+            Policy::ApiKey(_) => "api_key",
+            Policy::Signature(_) => "signature",
+            Policy::HttpSignature(_) => "http_signature",
+            Policy::Jwt(_) => "jwt",
+            Policy::ExternalAuth(_) => "external_auth",
+            Policy::ClientCertificate(_) => "client_certificate",
+        }
+    }
+
+    /// Whether the policy tells who is calling (and so brings the grant check with it).
+    pub fn authenticates(&self) -> bool {
+        matches!(
+            self,
+            Policy::ApiKey(_)
+                | Policy::Signature(_)
+                | Policy::HttpSignature(_)
+                | Policy::Jwt(_)
+                | Policy::ExternalAuth(_)
+                | Policy::ClientCertificate(_)
+        )
+    }
+
+    /// Everything wrong with the policy that needs no schema and no key.
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Policy::Cors(cors) => cors.problems(),
+            Policy::IpRules(rules) => rules.problems(),
+            Policy::ApiKey(auth) => auth.problems(),
+            Policy::Signature(auth) => auth.problems(),
+            Policy::HttpSignature(auth) => auth.problems(),
+            Policy::Jwt(auth) => auth.problems(),
+            Policy::ExternalAuth(auth) => auth.problems(),
+            Policy::ClientCertificate(_) => Vec::new(),
+        }
     }
 }
 

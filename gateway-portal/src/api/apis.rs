@@ -34,7 +34,11 @@ fn body(spec: Value, version: i32, published: bool, routes: &[RouteKey]) -> Valu
 }
 
 /// Validates and trial-builds `api` against the stored backends and schemas; returns its routes.
-pub async fn check(conn: &mut PgConnection, api: &Api) -> ApiResult<Vec<RouteKey>> {
+pub async fn check(
+    state: &AppState,
+    conn: &mut PgConnection,
+    api: &Api,
+) -> ApiResult<Vec<RouteKey>> {
     if api.name.trim().is_empty() {
         return Err(ApiError::invalid(
             "an api needs a name",
@@ -69,7 +73,7 @@ pub async fn check(conn: &mut PgConnection, api: &Api) -> ApiResult<Vec<RouteKey
         ));
     }
     let config = config_for_api(api, &backends, &schemas);
-    trial_build(&config, &format!("api `{}`", api.name))?;
+    trial_build(state, &config, &format!("api `{}`", api.name))?;
     routes_of(api, &schemas)
 }
 
@@ -154,7 +158,7 @@ pub async fn insert(
 
 async fn create_one(state: &AppState, caller: &Caller, api: Api) -> ApiResult<Response> {
     let mut tx = state.db.begin().await?;
-    let routes = check(&mut tx, &api).await?;
+    let routes = check(state, &mut tx, &api).await?;
     let spec = insert(&mut tx, &api, true, &routes).await?;
     audit(
         &mut tx,
@@ -229,7 +233,7 @@ pub async fn update(
     if current != expected {
         return Err(stale("api", &name, current));
     }
-    let routes = check(&mut tx, &api).await?;
+    let routes = check(&state, &mut tx, &api).await?;
     let spec = serde_json::to_value(&api).map_err(ApiError::internal)?;
     sqlx::query(
         "UPDATE apis SET name = $2, backend = $3, schema_name = $4, spec = $5, version = version + 1,

@@ -2,11 +2,14 @@
 //! malformed body is our 400, not the framework's text), `ETag`/`If-Match` handling, and paged lists.
 
 pub mod apis;
+pub mod apps;
 pub mod audit;
 pub mod backends;
+pub mod credentials;
 pub mod openapi;
 pub mod revisions;
 pub mod schemas;
+pub mod settings;
 pub mod transfer;
 
 use axum::body::Bytes;

@@ -16,7 +16,7 @@ use super::{Paged, parse_id, parse_json};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::db::{Page, audit, ts};
-use crate::definitions::{compose, trial_build};
+use crate::definitions::{compose_revision, trial_build};
 use crate::error::{ApiError, ApiResult};
 
 /// The channel gateway nodes LISTEN on (fixed by migrations/0001).
@@ -37,9 +37,23 @@ async fn publish(
     comment: &str,
     restored_from: Option<i64>,
 ) -> ApiResult<i64> {
-    trial_build(config, "the revision")?;
-    let config_json = serde_json::to_value(config).map_err(ApiError::internal)?;
     let mut tx = state.db.begin().await?;
+    let id = insert(state, &mut tx, caller, config, comment, restored_from).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Checks `config` as a node would, then inserts it and notifies, in the caller's transaction.
+async fn insert(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    caller: &Caller,
+    config: &Config,
+    comment: &str,
+    restored_from: Option<i64>,
+) -> ApiResult<i64> {
+    trial_build(state, config, "the revision")?;
+    let config_json = serde_json::to_value(config).map_err(ApiError::internal)?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO revisions (config, created_by, comment, restored_from) VALUES ($1, $2, $3, $4)
          RETURNING id",
@@ -48,12 +62,12 @@ async fn publish(
     .bind(&caller.username)
     .bind(comment)
     .bind(restored_from)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     sqlx::query("SELECT pg_notify($1, $2)")
         .bind(CHANNEL)
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     let action = if restored_from.is_some() {
         "revision.restore"
@@ -61,7 +75,7 @@ async fn publish(
         "revision.publish"
     };
     audit(
-        &mut tx,
+        tx,
         &caller.username,
         action,
         &id.to_string(),
@@ -69,11 +83,33 @@ async fn publish(
             "comment": comment,
             "restored_from": restored_from,
             "apis": config.apis.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(),
+            "consumers": config.consumers.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
         }),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
+}
+
+/// After a change to apps or credentials: a revision with the APIs of the newest one and the consumers
+/// as they are now, in the change's own transaction, so a revoked key stops working at once and an
+/// API edited but not yet published stays unpublished. Nothing is published before the first revision.
+pub async fn publish_consumers(
+    state: &AppState,
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    caller: &Caller,
+    comment: &str,
+) -> ApiResult<()> {
+    let newest: Option<Value> =
+        sqlx::query_scalar("SELECT config FROM revisions ORDER BY id DESC LIMIT 1 FOR UPDATE")
+            .fetch_optional(&mut **tx)
+            .await?;
+    let Some(newest) = newest else {
+        return Ok(());
+    };
+    let mut config: Config = serde_json::from_value(newest).map_err(ApiError::internal)?;
+    config.consumers = crate::definitions::compose_consumers(tx).await?;
+    insert(state, tx, caller, &config, comment, None).await?;
+    Ok(())
 }
 
 pub async fn create(
@@ -88,7 +124,7 @@ pub async fn create(
         parse_json(&body)?
     };
     let mut conn = state.db.acquire().await?;
-    let config = compose(&mut conn, true).await?;
+    let config = compose_revision(&mut conn).await?;
     drop(conn);
     let id = publish(&state, &caller, &config, &request.comment, None).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
@@ -152,13 +188,17 @@ pub async fn restore(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let (_, config) = load(&state, id).await?;
-    let config: Config = serde_json::from_value(config).map_err(|err| {
+    let mut config: Config = serde_json::from_value(config).map_err(|err| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unreadable_revision",
             format!("revision {id} no longer parses as a configuration: {err}"),
         )
     })?;
+    // A restore brings back the APIs, never old credentials: a key revoked since stays revoked.
+    let mut conn = state.db.acquire().await?;
+    config.consumers = crate::definitions::compose_consumers(&mut conn).await?;
+    drop(conn);
     let comment = format!("restore of revision {id}");
     let new_id = publish(&state, &caller, &config, &comment, Some(id)).await?;
     Ok((

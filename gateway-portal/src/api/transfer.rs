@@ -76,7 +76,7 @@ pub async fn import(
             problems,
         ));
     }
-    trial_build(&config, "the imported document")?;
+    trial_build(&state, &config, "the imported document")?;
     config.backends.sort_by(|a, b| a.name.cmp(&b.name));
     config.apis.sort_by(|a, b| a.name.cmp(&b.name));
 

@@ -72,10 +72,17 @@ pub struct Portal {
 
 impl Portal {
     pub async fn start() -> Portal {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A portal whose state `tune` adjusts (a secret key, a Redis).
+    pub async fn start_with(tune: impl FnOnce(&mut AppState)) -> Portal {
         let db = TestDb::new().await;
         db::migrate(&db.pool).await.unwrap();
         db::bootstrap_admin(&db.pool, ADMIN_PASSWORD).await.unwrap();
-        let app = app(AppState::new(db.pool.clone()));
+        let mut state = AppState::new(db.pool.clone());
+        tune(&mut state);
+        let app = app(state);
         Portal { db, app }
     }
 

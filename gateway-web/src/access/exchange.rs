@@ -1,6 +1,7 @@
 //! `Exchange`: one request as every layer after access sees it, parsed once.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
@@ -8,6 +9,8 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request};
 use http_body_util::BodyExt;
 
+use super::client_ip::TrustedProxies;
+use super::identity::Identity;
 use crate::error::{ErrorKind, GatewayError};
 
 /// A request in flight. The body is read lazily, so requests refused before mapping (no route, later auth)
@@ -16,6 +19,8 @@ pub struct Exchange {
     /// Set by the request-id interceptor before anything else runs.
     pub request_id: String,
     pub method: Method,
+    /// The request target as sent (signatures cover its authority and raw query).
+    pub uri: http::Uri,
     /// The raw (still percent-encoded) path.
     pub path: String,
     /// Decoded query parameters in order; repeated keys are kept.
@@ -24,6 +29,12 @@ pub struct Exchange {
     /// The `Host` (or `:authority`) without port, lowercased.
     pub host: Option<String>,
     pub remote: Option<SocketAddr>,
+    /// The client's address: the peer's, or behind trusted proxies the nearest one they forwarded.
+    pub client_ip: Option<IpAddr>,
+    /// Set when the connection is TLS.
+    pub tls: Option<Arc<TlsInfo>>,
+    /// Who the request was authenticated as, once an authentication interceptor has said.
+    pub identity: Option<Arc<Identity>>,
     /// When the gateway accepted the request.
     pub received: Instant,
     /// The time the call may take, set by the deadline interceptor; the invoker turns it into a deadline.
@@ -31,6 +42,15 @@ pub struct Exchange {
     /// Values of the matched route's path variables, in the template's variable order.
     pub path_values: Vec<String>,
     body: BodyState,
+}
+
+/// What the TLS handshake established about the connection.
+#[derive(Debug, Clone, Default)]
+pub struct TlsInfo {
+    /// The server name the client asked for (SNI).
+    pub server_name: Option<String>,
+    /// SHA-256 of the client certificate's DER, when the client presented one the CA vouches for.
+    pub client_certificate: Option<[u8; 32]>,
 }
 
 enum BodyState {
@@ -45,7 +65,19 @@ impl Exchange {
         body_limit: usize,
         remote: Option<SocketAddr>,
     ) -> Self {
-        let (parts, body) = request.into_parts();
+        Self::from_request_behind(request, body_limit, remote, &TrustedProxies::default())
+    }
+
+    /// The same, with the client address read through the revision's trusted proxies.
+    pub fn from_request_behind(
+        request: Request<Body>,
+        body_limit: usize,
+        remote: Option<SocketAddr>,
+        proxies: &TrustedProxies,
+    ) -> Self {
+        let (mut parts, body) = request.into_parts();
+        let tls = parts.extensions.remove::<Arc<TlsInfo>>();
+        let client_ip = remote.map(|peer| proxies.client_ip(peer.ip(), &parts.headers));
         let path = parts.uri.path().to_string();
         let query = parts.uri.query().map(parse_query).unwrap_or_default();
         let host = parts
@@ -63,11 +95,15 @@ impl Exchange {
         Exchange {
             request_id: String::new(),
             method: parts.method,
+            uri: parts.uri,
             path,
             query,
             headers: parts.headers,
             host,
             remote,
+            client_ip,
+            tls,
+            identity: None,
             received: Instant::now(),
             timeout: None,
             path_values: Vec::new(),
@@ -122,6 +158,19 @@ impl Exchange {
                 ErrorKind::DeadlineExceeded,
                 "the deadline passed before the call was made",
             )),
+        }
+    }
+
+    /// `https` on a TLS connection, else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() { "https" } else { "http" }
+    }
+
+    /// The body if it has been read (authentication may read it before the call does).
+    pub fn body_if_read(&self) -> Option<&Bytes> {
+        match &self.body {
+            BodyState::Read(bytes) => Some(bytes),
+            BodyState::Unread { .. } => None,
         }
     }
 

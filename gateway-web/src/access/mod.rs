@@ -5,14 +5,19 @@
 //! - `route_table`: method + template (+ host) → target, literal segments before variables.
 //! - `exchange`: the parsed request; `reply`: what comes back.
 //! - `request_id`: the `X-Request-Id` header and which client ids are kept.
+//! - `client_ip`: the client's address behind trusted proxies (`X-Forwarded-For`, `Forwarded`).
+//! - `identity`: who a request was authenticated as.
 
+pub mod client_ip;
 pub mod exchange;
+pub mod identity;
 pub mod reply;
 pub mod request_id;
 pub mod route_table;
 pub mod template;
 
-pub use exchange::Exchange;
+pub use exchange::{Exchange, TlsInfo};
+pub use identity::Identity;
 pub use reply::{Reply, ReplyBody};
 pub use route_table::{Lookup, RouteTable, RouteTableBuilder};
 pub use template::PathTemplate;

@@ -35,6 +35,15 @@ impl Reply {
         }
     }
 
+    /// A 204 with no body (a CORS preflight's answer).
+    pub fn empty_no_content() -> Self {
+        Reply {
+            status: StatusCode::NO_CONTENT,
+            headers: HeaderMap::new(),
+            body: ReplyBody::Full(Bytes::new()),
+        }
+    }
+
     /// A 200 that streams, with the given media type.
     pub fn stream(
         content_type: &'static str,

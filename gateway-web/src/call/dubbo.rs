@@ -47,7 +47,7 @@ impl DubboCall {
         let timeout = exchange.remaining()?.unwrap_or(plan.timeout);
         let reply = self
             .client
-            .invoke(plan.invocation(arguments, timeout, &exchange.request_id))
+            .invoke(plan.invocation(arguments, timeout, &exchange))
             .await;
         let reply = reply
             .map_err(|err| status::to_error(err, &format!("{}.{}", plan.interface, plan.method)))?;
@@ -63,13 +63,27 @@ impl DubboCall {
 }
 
 impl DubboPlan {
-    fn invocation(&self, arguments: Vec<Value>, timeout: Duration, request_id: &str) -> Invocation {
+    /// The call with its attachments: the timeout, the request id, and the caller's identity when a
+    /// policy established one.
+    fn invocation(
+        &self,
+        arguments: Vec<Value>,
+        timeout: Duration,
+        exchange: &Exchange,
+    ) -> Invocation {
         let mut attachments = vec![("timeout".to_string(), timeout.as_millis().to_string())];
-        if !request_id.is_empty() {
+        if !exchange.request_id.is_empty() {
             attachments.push((
                 request_id::HEADER.as_str().to_string(),
-                request_id.to_string(),
+                exchange.request_id.clone(),
             ));
+        }
+        if let Some(identity) = &exchange.identity {
+            for (name, value) in identity.downstream() {
+                if let Ok(text) = value.to_str() {
+                    attachments.push((name.as_str().to_string(), text.to_string()));
+                }
+            }
         }
         let (method, parameter_types, arguments) = if self.generic {
             let (key, value) = generic::ATTACHMENT;

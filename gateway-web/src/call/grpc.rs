@@ -8,6 +8,7 @@ use prost_reflect::MessageDescriptor;
 use tonic::metadata::MetadataMap;
 
 use super::{read_body, streaming};
+use crate::access::identity::CONSUMER_HEADER;
 use crate::access::request_id;
 use crate::access::{Exchange, Reply};
 use crate::error::GatewayError;
@@ -80,7 +81,8 @@ impl GrpcCall {
 }
 
 impl GrpcPlan {
-    /// The request id always travels (so backend logs can be joined); other headers only when configured.
+    /// The request id always travels (so backend logs can be joined), and the caller's identity when a
+    /// policy established one; other headers only when configured.
     fn metadata(&self, exchange: &Exchange) -> MetadataMap {
         let mut headers = http::HeaderMap::with_capacity(self.forward_headers.len() + 1);
         if let Ok(mut id) = http::HeaderValue::from_str(&exchange.request_id) {
@@ -92,6 +94,13 @@ impl GrpcPlan {
         for name in self.forward_headers.iter() {
             for value in exchange.headers.get_all(name) {
                 headers.append(name.clone(), value.clone());
+            }
+        }
+        // Who the caller is travels only as the gateway established it, never as the client wrote it.
+        headers.remove(CONSUMER_HEADER);
+        if let Some(identity) = &exchange.identity {
+            for (name, value) in identity.downstream() {
+                headers.insert(name, value);
             }
         }
         MetadataMap::from_headers(headers)

@@ -73,6 +73,7 @@ pub async fn instantiate(
         built_at: SystemTime::now(),
         routes,
         api_count: plan.api_count,
+        trusted_proxies: plan.trusted_proxies,
     })
 }
 

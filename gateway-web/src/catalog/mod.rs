@@ -27,11 +27,15 @@ use std::path::PathBuf;
 
 use api_model::{Config, Target};
 
+use crate::access::client_ip::TrustedProxies;
 use crate::access::{RouteTable, RouteTableBuilder};
+use crate::interceptors::auth::consumers::Consumers;
+use crate::interceptors::chain::ChainContext;
 use crate::invoke::dubbo::DubboPool;
 use crate::invoke::dubbo::registry::Registries;
 use crate::invoke::grpc::ChannelPool;
 use crate::snapshot::Snapshot;
+use crate::stores::Services;
 
 pub use plan::{CallPlan, Plan, RoutePlan};
 pub use schemas::Pools;
@@ -51,6 +55,8 @@ pub struct BuildContext {
     pub dubbo: DubboPool,
     /// Registry sessions and watchers, likewise.
     pub registries: Registries,
+    /// What policies share beyond a snapshot: Redis, nonces, JWKS, the secret key.
+    pub services: Services,
 }
 
 /// Why a revision was refused; every problem, each naming the item.
@@ -77,16 +83,17 @@ pub async fn build(
 ) -> Result<Snapshot, BuildError> {
     validate(config)?;
     let pools = schemas::load(config, context).await?;
-    let plan = compile(config, &pools)?;
+    let plan = compile(config, &pools, &context.services)?;
     instantiate::instantiate(plan, revision, context).await
 }
 
 /// Everything [`build`] checks, without opening a file or a connection: what the portal runs before it
-/// saves or publishes. Schemas must be embedded (`descriptor_set_base64`), as published revisions are.
-pub fn check(config: &Config) -> Result<Plan, BuildError> {
+/// saves or publishes. Schemas must be embedded (`descriptor_set_base64`), as published revisions are;
+/// `services` supplies the key sealed secrets open with (nothing in it is connected to).
+pub fn check(config: &Config, services: &Services) -> Result<Plan, BuildError> {
     validate(config)?;
     let pools = Pools::embedded(config)?;
-    compile(config, &pools)
+    compile(config, &pools, services)
 }
 
 fn validate(config: &Config) -> Result<(), BuildError> {
@@ -95,8 +102,17 @@ fn validate(config: &Config) -> Result<(), BuildError> {
     })
 }
 
-/// Definitions + descriptor pools → a plan. Pure: no I/O, no clients.
-pub fn compile(config: &Config, pools: &Pools) -> Result<Plan, BuildError> {
+/// Definitions + descriptor pools → a plan. Pure: no I/O, no clients (the stores in `services` are
+/// handed to interceptors, not used).
+pub fn compile(config: &Config, pools: &Pools, services: &Services) -> Result<Plan, BuildError> {
+    let consumers = std::sync::Arc::new(
+        Consumers::build(&config.consumers, services)
+            .map_err(|problems| BuildError { problems })?,
+    );
+    let context = ChainContext {
+        consumers,
+        services,
+    };
     let mut routes = Routes::new();
     let mut dubbo_clients = Vec::new();
     let mut problems = Vec::new();
@@ -104,7 +120,7 @@ pub fn compile(config: &Config, pools: &Pools) -> Result<Plan, BuildError> {
         let Some(backend) = config.backends.iter().position(|b| b.name == api.backend) else {
             continue;
         };
-        let mut chains = policies::ApiChains::new(api, &config.policies);
+        let mut chains = policies::ApiChains::new(api, &config.policies, &context);
         let added = match api.target() {
             Some(Target::Grpc(target)) => ChannelPool::check(&config.backends[backend])
                 .map_err(BuildError::one)
@@ -136,6 +152,7 @@ pub fn compile(config: &Config, pools: &Pools) -> Result<Plan, BuildError> {
         api_count: config.apis.len(),
         backends: config.backends.clone(),
         dubbo_clients,
+        trusted_proxies: TrustedProxies::new(config.trusted_proxies.clone()),
     })
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use api_model::{Backend, DubboTarget};
 
 use crate::access::RouteTable;
+use crate::access::client_ip::TrustedProxies;
 use crate::call::{DubboPlan, GrpcPlan};
 use crate::snapshot::ApiRuntime;
 
@@ -17,6 +18,7 @@ pub struct Plan {
     pub backends: Vec<Backend>,
     /// One Dubbo client per Dubbo API; Dubbo routes refer to them by index.
     pub dubbo_clients: Vec<DubboClientPlan>,
+    pub trusted_proxies: TrustedProxies,
 }
 
 pub struct RoutePlan {

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use api_model::validate::route_selector;
 use api_model::{Api, Policy, policy};
 
-use crate::interceptors::chain::api_chain;
+use crate::interceptors::chain::{ChainContext, answers_preflight, api_chain};
 use crate::snapshot::ApiRuntime;
 
 pub struct ApiChains<'a> {
     api: &'a Api,
     global: &'a [Policy],
+    context: &'a ChainContext<'a>,
     /// Keyed by the `route_policies` entries that select a route (empty: the API's own chain).
     built: HashMap<Vec<usize>, Arc<ApiRuntime>>,
     /// Per entry: whether it selected any route.
@@ -21,10 +22,11 @@ pub struct ApiChains<'a> {
 }
 
 impl<'a> ApiChains<'a> {
-    pub fn new(api: &'a Api, global: &'a [Policy]) -> Self {
+    pub fn new(api: &'a Api, global: &'a [Policy], context: &'a ChainContext<'a>) -> Self {
         ApiChains {
             api,
             global,
+            context,
             built: HashMap::new(),
             used: vec![false; api.route_policies.len()],
         }
@@ -63,9 +65,11 @@ impl<'a> ApiChains<'a> {
             .collect();
         levels.push(&self.api.policies);
         levels.push(self.global);
+        let resolved = policy::resolve(&levels);
         let runtime = Arc::new(ApiRuntime {
             name: self.api.name.clone(),
-            chain: api_chain(self.api, &policy::resolve(&levels))?,
+            chain: api_chain(self.api, &resolved, self.context)?,
+            answers_preflight: answers_preflight(&resolved),
         });
         self.built.insert(selected, runtime.clone());
         Ok(runtime)

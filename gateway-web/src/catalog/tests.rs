@@ -3,7 +3,11 @@
 use api_model::Config;
 use base64::Engine as _;
 
-use super::{CallPlan, check};
+use super::{BuildError, CallPlan, Plan};
+
+fn check_(config: &Config) -> Result<Plan, BuildError> {
+    super::check(config, &crate::stores::Services::default())
+}
 
 /// The demo echo service, embedded as a published revision embeds it.
 fn echo_config(extra_api_keys: &str) -> Config {
@@ -28,7 +32,7 @@ apis:
 
 #[test]
 fn a_plan_holds_every_route_without_a_client() {
-    let plan = check(&echo_config("")).expect("compiles");
+    let plan = check_(&echo_config("")).expect("compiles");
     assert_eq!(plan.routes().len(), 2);
     assert!(
         plan.routes()
@@ -40,7 +44,7 @@ fn a_plan_holds_every_route_without_a_client() {
 #[test]
 fn route_policies_that_select_nothing_are_refused() {
     let selects = "    route_policies: [{ method: Echo, policies: [] }, { route: 'GET /v1/echo/{message}', policies: [] }]";
-    check(&echo_config(selects)).expect("both entries select a route");
+    check_(&echo_config(selects)).expect("both entries select a route");
     for (entry, named) in [
         ("{ method: Ecko, policies: [] }", "method `Ecko`"),
         (
@@ -53,7 +57,7 @@ fn route_policies_that_select_nothing_are_refused() {
         ),
     ] {
         let config = echo_config(&format!("    route_policies: [{entry}]"));
-        let err = check(&config).err().expect("refused");
+        let err = check_(&config).err().expect("refused");
         assert!(
             err.to_string()
                 .contains(&format!("{named} selects no route")),
@@ -67,7 +71,7 @@ fn checking_refuses_sources_it_would_have_to_read() {
     let mut config = echo_config("");
     config.schemas[0].descriptor_set_base64 = None;
     config.schemas[0].descriptor_set = Some("echo.binpb".into());
-    let err = check(&config).err().expect("refused");
+    let err = check_(&config).err().expect("refused");
     assert!(err.to_string().contains("schema `echo`"), "{err}");
 }
 
@@ -75,6 +79,6 @@ fn checking_refuses_sources_it_would_have_to_read() {
 fn an_invalid_backend_address_is_found_without_dialling() {
     let mut config = echo_config("");
     config.backends[0].endpoints = vec!["http://[::1".into()];
-    let err = check(&config).err().expect("refused");
+    let err = check_(&config).err().expect("refused");
     assert!(err.to_string().contains("backend `echo`"), "{err}");
 }

@@ -5,10 +5,15 @@
 //! Two chains run per request (see `pipeline`), both in the order [`chain`] fixes:
 //! - the global chain, before routing: [`request_id`] (so even a 404 carries an id);
 //! - the API's chain, after routing, built once per route when a snapshot is compiled from the policies
-//!   that apply to it: [`deadline`] today; each policy is one file here and one arm in `chain`.
+//!   that apply to it: [`cors`], [`ip_rules`], [`auth`] (one file per mechanism), [`grants`],
+//!   [`deadline`]; each policy is one file here and one arm in `chain`.
 
+pub mod auth;
 pub mod chain;
+pub mod cors;
 pub mod deadline;
+pub mod grants;
+pub mod ip_rules;
 pub mod request_id;
 
 use std::sync::Arc;

@@ -1,7 +1,8 @@
 //! The life of a request, top to bottom:
 //!
 //! ```text
-//! access      Exchange::from_request            parse the head; the body is read later, on demand
+//! access      Exchange::from_request_behind     parse the head, the client address behind trusted
+//!                                               proxies; the body is read later, on demand
 //! global      [request_id]                      every response, even a 404, carries an id
 //! route       router::Router                    snapshot route table → 404 / 405 / the API
 //! api chain   [..., deadline]                   built once per API; the order is interceptors::chain's
@@ -30,7 +31,12 @@ pub async fn handle(
     request: Request<Body>,
 ) -> Response {
     let snapshot = state.snapshot.load_full();
-    let exchange = Exchange::from_request(request, state.settings.max_body_bytes, remote);
+    let exchange = Exchange::from_request_behind(
+        request,
+        state.settings.max_body_bytes,
+        remote,
+        &snapshot.trusted_proxies,
+    );
     let router = router::Router {
         snapshot: &snapshot,
     };
