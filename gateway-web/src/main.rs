@@ -33,7 +33,7 @@ struct Flags {
     /// LISTEN/NOTIFY).
     #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
     poll_interval: Duration,
-    /// Address to listen on (HTTP/1.1 and h2c).
+    /// Address to listen on (HTTP/1.1 and h2c, or HTTPS with `--tls-cert`).
     #[arg(long, env = "GATEWAY_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
     /// Largest request body accepted, in bytes.
@@ -53,6 +53,19 @@ struct Flags {
     /// absent or down.
     #[arg(long, env = "GATEWAY_REDIS_URL", hide_env_values = true)]
     redis_url: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM). Repeat with `--tls-key` for several: the
+    /// client's SNI picks one, the first serves the rest. Files are reloaded when they change.
+    #[arg(long)]
+    tls_cert: Vec<PathBuf>,
+    /// The private key (PEM) of the `--tls-cert` in the same position.
+    #[arg(long)]
+    tls_key: Vec<PathBuf>,
+    /// Ask clients for a certificate issued by this CA (PEM): mTLS, for `client_certificate` policies.
+    #[arg(long)]
+    tls_client_ca: Option<PathBuf>,
+    /// With `--tls-client-ca`: refuse clients without a certificate (by default it is optional).
+    #[arg(long)]
+    tls_require_client_cert: bool,
 }
 
 /// glibc's allocator was a sixth of the instructions per request (benchmarked with callgrind); mimalloc's
@@ -83,6 +96,18 @@ fn main() -> anyhow::Result<()> {
         settings.max_body_bytes = flags.max_body_bytes;
         settings.reload_interval = flags.reload_interval;
         settings.redis_url = flags.redis_url.map(api_model::Secret);
+        if flags.tls_cert.len() != flags.tls_key.len() {
+            anyhow::bail!("give one --tls-key per --tls-cert, in the same order");
+        }
+        if !flags.tls_cert.is_empty() {
+            settings.tls = Some(gateway_web::access::tls::TlsSettings {
+                certificates: flags.tls_cert.into_iter().zip(flags.tls_key).collect(),
+                client_ca: flags.tls_client_ca,
+                require_client_certificate: flags.tls_require_client_cert,
+            });
+        } else if flags.tls_client_ca.is_some() {
+            anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key");
+        }
         // Opens the sealed secrets of published revisions; from the environment only, like the portal.
         settings.secret_key = gateway_web::stores::SecretKey::from_env()
             .map_err(anyhow::Error::msg)?

@@ -86,22 +86,32 @@ pub async fn run(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    let tls = settings.tls.clone();
+    let reload_interval = settings.reload_interval;
     let state = Arc::new(GatewayState::new(settings)?);
     let watcher = reload::start(&state).await?;
     let local = listener.local_addr()?;
-    tracing::info!(address = %local, "gateway listening (HTTP/1.1 and h2c)");
-    let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    // Without TCP_NODELAY an HTTP/2 reply written as HEADERS then DATA waits on the client's delayed ACK
-    // (up to 40 ms on Linux); every serious proxy turns Nagle off on both sides.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "could not set TCP_NODELAY");
+    let served = match tls {
+        Some(tls) => {
+            tracing::info!(address = %local, "gateway listening (HTTPS: HTTP/2 and HTTP/1.1 by ALPN)");
+            crate::access::tls::serve(listener, app(state), tls, reload_interval, shutdown).await
         }
-    });
-    let served = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await;
+        None => {
+            tracing::info!(address = %local, "gateway listening (HTTP/1.1 and h2c)");
+            let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
+            // Without TCP_NODELAY an HTTP/2 reply written as HEADERS then DATA waits on the client's
+            // delayed ACK (up to 40 ms on Linux); every serious proxy turns Nagle off on both sides.
+            let listener = listener.tap_io(|tcp| {
+                if let Err(err) = tcp.set_nodelay(true) {
+                    tracing::debug!(error = %err, "could not set TCP_NODELAY");
+                }
+            });
+            axum::serve(listener, service)
+                .with_graceful_shutdown(shutdown)
+                .await
+                .map_err(anyhow::Error::from)
+        }
+    };
     watcher.abort();
-    served?;
-    Ok(())
+    served
 }

@@ -21,6 +21,8 @@ pub struct Settings {
     pub redis_url: Option<api_model::Secret>,
     /// Opens the sealed secrets of a revision (`GATEWAY_SECRET_KEY`).
     pub secret_key: Option<std::sync::Arc<crate::stores::SecretKey>>,
+    /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) instead of HTTP/1.1 and h2c.
+    pub tls: Option<crate::access::tls::TlsSettings>,
 }
 
 impl Settings {
@@ -33,6 +35,7 @@ impl Settings {
             store: None,
             redis_url: None,
             secret_key: None,
+            tls: None,
         }
     }
 

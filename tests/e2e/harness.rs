@@ -129,6 +129,10 @@ fn capture_logs() {
 pub struct Gateway {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
+    /// `http`, or `https` for a TLS listener.
+    scheme: &'static str,
+    /// What URLs name: the address, or a name its certificate covers.
+    host: String,
     config_path: PathBuf,
     _dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
@@ -159,6 +163,15 @@ impl Gateway {
         yaml: &str,
         tune: impl FnOnce(&mut gateway_web::Settings),
     ) -> anyhow::Result<Gateway> {
+        let mut gateway = Self::start_unready(yaml, tune).await;
+        gateway
+            .wait_for_revision(&gateway_web::reload::revision_of(yaml))
+            .await?;
+        Ok(gateway)
+    }
+
+    /// Starts a gateway without waiting for it to serve.
+    async fn start_unready(yaml: &str, tune: impl FnOnce(&mut gateway_web::Settings)) -> Gateway {
         capture_logs();
         let dir = tempfile::tempdir().expect("temp dir");
         let config_path = dir.path().join("gateway.yaml");
@@ -180,18 +193,38 @@ impl Gateway {
             .timeout(Duration::from_secs(30))
             .build()
             .expect("client");
-        let mut gateway = Gateway {
+        Gateway {
             addr,
             client,
+            scheme: "http",
+            host: addr.to_string(),
             config_path,
             _dir: dir,
             stop: Some(stop),
             task: Some(task),
-        };
+        }
+    }
+
+    /// Starts a gateway serving HTTPS on `yaml`; `/readyz` is then asked over TLS too.
+    pub async fn start_tls(yaml: &str, tls: gateway_web::access::tls::TlsSettings) -> Gateway {
+        // The test CA sits beside the certificates; a.test is the first certificate's name.
+        let root = tls.certificates[0].0.with_file_name("ca.pem");
+        let mut gateway = Self::start_unready(yaml, |s| s.tls = Some(tls)).await;
+        let ca = std::fs::read(&root).expect("ca.pem beside the certificate");
+        gateway.client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca).expect("a CA certificate"))
+            .resolve("a.test", gateway.addr)
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("client");
+        gateway.scheme = "https";
+        gateway.host = format!("a.test:{}", gateway.addr.port());
         gateway
             .wait_for_revision(&gateway_web::reload::revision_of(yaml))
-            .await?;
-        Ok(gateway)
+            .await
+            .expect("serves over TLS");
+        gateway
     }
 
     /// Starts a gateway on explicit settings (Postgres mode, say) and waits until it serves some
@@ -216,6 +249,8 @@ impl Gateway {
         let mut gateway = Gateway {
             addr,
             client,
+            scheme: "http",
+            host: addr.to_string(),
             config_path: dir.path().join("unused.yaml"),
             _dir: dir,
             stop: Some(stop),
@@ -270,7 +305,7 @@ impl Gateway {
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        format!("{}://{}{}", self.scheme, self.host, path)
     }
 
     /// Replaces the config file (atomically, as an operator's tooling would).

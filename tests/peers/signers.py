@@ -1,6 +1,7 @@
 """Independent signers and token issuers for the security suites: stock PyPI libraries, not our code.
 
     signers.py keys                      -> {"rsa": {private_pem, public_pem, jwk}, "ec": ..., "ed25519": ...}
+    signers.py certs DIR                 -> a test CA, server certs (a.test, b.test), client certs
     signers.py jwt ALG KEY CLAIMS [KID]  -> a token (PyJWT); KEY is a secret or a private key PEM
     signers.py jwt-many ALG KEY CLAIMS K1,K2 -> one token per kid, a line each
     signers.py forged-hs256 KEY CLAIMS KID -> an HS256 token keyed by KEY's bytes, made by hand
@@ -47,6 +48,63 @@ def keys():
             "jwk": json.loads(algorithm.to_jwk(public)),
             "raw_public_base64": raw,
         }
+    print(json.dumps(out))
+
+
+def certs(directory):
+    """A test CA; server certificates for a.test and b.test (a.test also for 127.0.0.1); a client
+    certificate from the CA and one self-signed. Files DIR/<name>.pem and DIR/<name>.key; prints the
+    SHA-256 of each client certificate's DER."""
+    import datetime
+    import hashlib
+    import ipaddress
+    import os
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+    name = lambda cn: x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    def write(stem, cert, key):
+        with open(os.path.join(directory, f"{stem}.pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(os.path.join(directory, f"{stem}.key"), "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+
+    def issue(subject, issuer_name, issuer_key, key, ca=False, sans=(), usage=None):
+        builder = (x509.CertificateBuilder().subject_name(name(subject)).issuer_name(issuer_name)
+                   .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                   .not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=2))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+        if sans:
+            builder = builder.add_extension(x509.SubjectAlternativeName(list(sans)), critical=False)
+        if usage:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = issue("gateway test CA", name("gateway test CA"), ca_key, ca_key, ca=True)
+    write("ca", ca, ca_key)
+    for stem, sans in [("a", [x509.DNSName("a.test"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       ("b", [x509.DNSName("b.test")])]:
+        key = ec.generate_private_key(ec.SECP256R1())
+        write(stem, issue(f"{stem}.test", ca.subject, ca_key, key, sans=sans, usage=ExtendedKeyUsageOID.SERVER_AUTH), key)
+    out = {}
+    client_key = ec.generate_private_key(ec.SECP256R1())
+    client = issue("partner", ca.subject, ca_key, client_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    write("client", client, client_key)
+    out["client"] = hashlib.sha256(client.public_bytes(serialization.Encoding.DER)).hexdigest()
+    stranger_key = ec.generate_private_key(ec.SECP256R1())
+    stranger = issue("stranger", name("stranger"), stranger_key, stranger_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    write("stranger", stranger, stranger_key)
+    other_key = ec.generate_private_key(ec.SECP256R1())
+    other = issue("other", ca.subject, ca_key, other_key, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
+    write("other", other, other_key)
     print(json.dumps(out))
 
 
@@ -140,6 +198,8 @@ def main(argv):
     option = lambda name, default=None: next((f.split("=", 1)[1] for f in flags if f.startswith(f"--{name}=")), default)
     if command == "keys":
         keys()
+    elif command == "certs":
+        certs(*args)
     elif command == "jwt":
         token(*args)
     elif command == "jwt-many":

@@ -7,6 +7,7 @@
 //! - `request_id`: the `X-Request-Id` header and which client ids are kept.
 //! - `client_ip`: the client's address behind trusted proxies (`X-Forwarded-For`, `Forwarded`).
 //! - `identity`: who a request was authenticated as.
+//! - `tls`: TLS on the listener (SNI certificates, reload, ALPN, client certificates).
 
 pub mod client_ip;
 pub mod exchange;
@@ -15,6 +16,7 @@ pub mod reply;
 pub mod request_id;
 pub mod route_table;
 pub mod template;
+pub mod tls;
 
 pub use exchange::{Exchange, TlsInfo};
 pub use identity::Identity;

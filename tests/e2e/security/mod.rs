@@ -9,6 +9,7 @@ mod external;
 mod http_signatures;
 mod jwt;
 mod partner_signatures;
+mod tls;
 
 use std::net::SocketAddr;
 use std::process::Stdio;
