@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Instructions and syscalls per request through the gateway, under callgrind: deterministic to ~0.1 %
 # whatever else the machine runs, so it is the regression gate (benchmarks.md, headline figure 2).
-#   bench/callgrind.sh grpc|dubbo [requests=20000]
+#   bench/callgrind.sh grpc|dubbo|policy-none|policy-api_key|policy-jwt|policy-signature [requests=20000]
+# The policy-* paths are JSON -> gRPC with that authentication policy, loaded by the project's http-load
+# (a signature needs a fresh nonce per request); policy-none is their reference, loaded the same way.
 # Needs a release build (cargo build --release -p gateway-web -p gateway-demo), valgrind and h2load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,17 +28,31 @@ dubbo)
     target/release/dubbo-mock-provider --listen "127.0.0.1:$bport" & pids+=($!)
     load=(h2load --h1 -c 64 -t1 "http://127.0.0.1:$gport/v1/users/42")
     ;;
-*) echo "usage: $0 grpc|dubbo [requests]" >&2; exit 2 ;;
+policy-*)
+    variant="${path#policy-}"
+    python3 -c "import sys; sys.path.insert(0, 'bench'); import policies as p; p.write_config('$work/gateway.yaml', $bport, 1000, '$variant')"
+    target/release/demo-backend --listen "127.0.0.1:$bport" & pids+=($!)
+    mapfile -t args < <(python3 -c "import sys; sys.path.insert(0, 'bench'); import policies as p; print('\n'.join(p.load_args('$variant')))")
+    load=(taskset -c 1 target/release/http-load --url "http://127.0.0.1:$gport/v1/bench" --connections 64 "${args[@]}" --requests)
+    ;;
+*) echo "usage: $0 grpc|dubbo|policy-VARIANT [requests]" >&2; exit 2 ;;
 esac
 
 RUST_LOG=warn valgrind --tool=callgrind --collect-systime=usec --callgrind-out-file="$work/cg.out" \
     target/release/gateway-web --config "$work/gateway.yaml" --listen "127.0.0.1:$gport" --workers 1 \
+    --redis-url redis://127.0.0.1:6379 \
     > "$work/gateway.log" 2>&1 & pids+=($!)
 cg=$!
 for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$gport/readyz" >/dev/null && break; sleep 0.5; done
-"${load[@]}" -n 2000 >/dev/null                      # warm up
-callgrind_control -z "$cg" >/dev/null
-"${load[@]}" -n "$requests" | grep -E '^requests:'
+if [ "${load[0]}" = taskset ]; then
+    "${load[@]}" 2000 >/dev/null                     # warm up
+    callgrind_control -z "$cg" >/dev/null
+    "${load[@]}" "$requests"
+else
+    "${load[@]}" -n 2000 >/dev/null                  # warm up
+    callgrind_control -z "$cg" >/dev/null
+    "${load[@]}" -n "$requests" | grep -E '^requests:'
+fi
 callgrind_control -d "$cg" >/dev/null
 sleep 1
 totals="$(callgrind_annotate "$work"/cg.out.* 2>/dev/null | grep 'PROGRAM TOTALS' | head -1)"

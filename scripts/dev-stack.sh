@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 db="${GATEWAY_DEV_DB:-gateway_dev}"
 url="postgres://postgres@127.0.0.1:5432/$db"
-password="${PORTAL_ADMIN_PASSWORD:-admin}"
+password="${PORTAL_ADMIN_PASSWORD:-dev-admin-password}"
 
 if ! psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1; then
     psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE \"$db\""

@@ -33,6 +33,9 @@ while IFS= read -r line; do
     command="${command//127.0.0.1:8080/127.0.0.1:$port}"
     expected=200
     case "$command" in *"/v1/fail"* | *"/v1/users/404"*) expected=404 ;; esac
+    # A line the README shows as refused says its status in the comment ("no credential: 401").
+    refused="$(printf '%s' "${line#*#}" | grep -oE '\b[45][0-9]{2}\b' | head -1 || true)"
+    [ "$line" != "${line#*#}" ] && [ -n "$refused" ] && expected="$refused"
     status="$(eval "$command -o /dev/null -w '%{http_code}' --max-time 20")" || true
     if [ "$status" != "$expected" ]; then
         echo "README line answered $status, expected $expected: $line" >&2
@@ -42,4 +45,12 @@ while IFS= read -r line; do
 done < <(grep -E '^curl .*127\.0\.0\.1:8080' README.md)
 
 [ "$checked" -ge 10 ] || { echo "found only $checked curl lines in README.md" >&2; exit 1; }
+
+# The signed call: accepted once, refused when the same request is replayed.
+signed="$(grep -E '^APP_KEY=.*docs/signing.md' README.md | head -1)"
+[ -n "$signed" ] || { echo "README.md shows no signed call" >&2; exit 1; }
+signed="${signed//127.0.0.1:8080/127.0.0.1:$port}"
+answer="$(eval "$signed")"
+case "$answer" in *'"message":"hello"'*) ;; *) echo "the signed call answered: $answer" >&2; exit 1 ;; esac
+echo "README demo: the signed call from docs/signing.md was accepted"
 echo "README demo: cargo run -p gateway-demo answered all $checked curl lines"

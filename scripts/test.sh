@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and the end-to-end suites against real peers (tonic, Python grpcio, Dubbo
-# providers from npm and Java, Triple, ZooKeeper, Postgres), then the portal UI in headless Chromium, then
-# the README's demo command and its curl lines.
+# providers from npm and Java, Triple, ZooKeeper, Postgres, Redis, PyPI signers), then the portal UI and a
+# cross-origin call in headless Chromium, then the README's demo command and its curl lines.
 # The Python peer's packages go into .venv-peers (pinned in tests/peers/requirements.txt) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,6 +43,9 @@ bash scripts/check-logs.sh "$GATEWAY_TEST_LOG"
 
 echo "==> portal UI in headless Chromium"
 bash gateway-portal/ui-tests/run.sh
+
+echo "==> CORS from a real browser"
+bash tests/browser/cors.sh
 
 echo "==> the README's demo: cargo run -p gateway-demo and its curl lines"
 bash scripts/readme-demo.sh

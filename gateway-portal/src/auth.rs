@@ -14,14 +14,12 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::AppState;
-use crate::api::JsonBody;
 use crate::error::{ApiError, ApiResult};
-use crate::passwords::{dummy_hash, hash_password, verify_password};
 
 pub const COOKIE: &str = "portal_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Sessions end after this many hours.
-const SESSION_HOURS: i64 = 12;
+pub(crate) const SESSION_HOURS: i64 = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -56,16 +54,16 @@ pub struct Caller {
     pub username: String,
     pub role: Role,
     pub csrf_token: String,
-    token_hash: String,
+    pub(crate) token_hash: String,
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -119,7 +117,7 @@ async fn admit(
     let hash = token_hash(&token);
     let row = sqlx::query(
         "SELECT u.username, u.role, s.csrf_token FROM sessions s JOIN admin_users u ON u.id = s.user_id
-         WHERE s.token_hash = $1 AND s.expires_at > now()",
+         WHERE s.token_hash = $1 AND s.expires_at > now() AND NOT u.disabled",
     )
     .bind(&hash)
     .fetch_optional(&state.db)
@@ -148,7 +146,7 @@ async fn admit(
     }
     let needed = if path.starts_with("/api/users") {
         Role::Admin
-    } else if reads || path == "/api/session" {
+    } else if reads || path.starts_with("/api/session") {
         Role::Viewer
     } else {
         Role::Publisher
@@ -163,88 +161,11 @@ async fn admit(
     Ok(caller)
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    username: String,
-    password: String,
-}
-
 #[derive(Serialize)]
 pub struct SessionInfo {
-    username: String,
-    role: Role,
-    csrf_token: String,
-}
-
-/// POST /api/session: checks the password, opens a session, sets the cookie.
-pub async fn login(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    JsonBody(login): JsonBody<Login>,
-) -> ApiResult<Response> {
-    let row = sqlx::query("SELECT id, password_hash, role FROM admin_users WHERE username = $1")
-        .bind(&login.username)
-        .fetch_optional(&state.db)
-        .await?;
-    let refused = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "unknown user or wrong password",
-        )
-    };
-    // An unknown user costs the same argon2 verification as a wrong password, so response times do not
-    // tell which usernames exist.
-    let hash: String = match &row {
-        Some(row) => row.get("password_hash"),
-        None => dummy_hash().to_string(),
-    };
-    let password = login.password.clone();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-    let Some(row) = row.filter(|_| ok) else {
-        return Err(refused());
-    };
-    let user_id: i64 = row.get("id");
-    let role: String = row.get("role");
-    let token = random_token();
-    let csrf_token = random_token();
-    let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM sessions WHERE expires_at < now()")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, csrf_token, expires_at)
-         VALUES ($1, $2, $3, now() + make_interval(hours => $4))",
-    )
-    .bind(token_hash(&token))
-    .bind(user_id)
-    .bind(&csrf_token)
-    .bind(SESSION_HOURS as i32)
-    .execute(&mut *tx)
-    .await?;
-    crate::db::audit(
-        &mut tx,
-        &login.username,
-        "session.login",
-        &login.username,
-        serde_json::json!({}),
-    )
-    .await?;
-    tx.commit().await?;
-    let cookie = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={}{}",
-        SESSION_HOURS * 3600,
-        secure_attribute(&headers)
-    );
-    let body = SessionInfo {
-        username: login.username,
-        role: Role::parse(&role).unwrap_or(Role::Viewer),
-        csrf_token,
-    };
-    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+    pub username: String,
+    pub role: Role,
+    pub csrf_token: String,
 }
 
 /// GET /api/session: who is logged in, and the CSRF token to send with writes.
@@ -283,85 +204,11 @@ pub async fn logout(
     Ok(([(header::SET_COOKIE, cookie)], StatusCode::NO_CONTENT).into_response())
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    username: String,
-    password: String,
-    role: Role,
-}
-
-/// POST /api/users (admin only).
-pub async fn create_user(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    JsonBody(user): JsonBody<NewUser>,
-) -> ApiResult<Response> {
-    if user.username.trim().is_empty() || user.password.len() < 8 {
-        return Err(ApiError::invalid(
-            "a user needs a username and a password of at least 8 characters",
-            vec![crate::error::FieldProblem {
-                field: if user.username.trim().is_empty() {
-                    "username"
-                } else {
-                    "password"
-                }
-                .into(),
-                problem: "too short".into(),
-            }],
-        ));
-    }
-    let hash = hash_password(&user.password).map_err(ApiError::internal)?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query("INSERT INTO admin_users (username, password_hash, role) VALUES ($1, $2, $3)")
-        .bind(&user.username)
-        .bind(hash)
-        .bind(user.role.as_str())
-        .execute(&mut *tx)
-        .await?;
-    crate::db::audit(
-        &mut tx,
-        &caller.username,
-        "user.create",
-        &user.username,
-        serde_json::json!({"role": user.role}),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({"username": user.username, "role": user.role})),
-    )
-        .into_response())
-}
-
-/// GET /api/users (admin only).
-pub async fn list_users(State(state): State<AppState>) -> ApiResult<Json<serde_json::Value>> {
-    let rows = sqlx::query(&format!(
-        "SELECT username, role, {} AS created_at FROM admin_users ORDER BY username",
-        crate::db::ts("created_at")
-    ))
-    .fetch_all(&state.db)
-    .await?;
-    let items: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "username": r.get::<String, _>("username"),
-                "role": r.get::<String, _>("role"),
-                "created_at": r.get::<String, _>("created_at"),
-            })
-        })
-        .collect();
-    let total = items.len();
-    Ok(Json(serde_json::json!({"items": items, "total": total})))
-}
-
 /// `; Secure` when the browser reached the portal over HTTPS through a TLS-terminating proxy
 /// (`X-Forwarded-Proto: https`, or `Forwarded: ...proto=https`). The portal itself speaks plain HTTP, and a
 /// `Secure` cookie sent over plain HTTP would never come back, so the flag follows what the browser saw.
 /// Trusting the header is safe here: a client that forges it only makes its own cookie stricter.
-fn secure_attribute(headers: &HeaderMap) -> &'static str {
+pub(crate) fn secure_attribute(headers: &HeaderMap) -> &'static str {
     let forwarded_proto = headers
         .get("x-forwarded-proto")
         .and_then(|v| v.to_str().ok())

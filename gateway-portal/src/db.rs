@@ -60,6 +60,8 @@ pub async fn migrate(pool: &PgPool) -> Result<(), sqlx::migrate::MigrateError> {
 
 /// Creates user `admin` with `password` when the portal has no user at all. Returns whether it did.
 pub async fn bootstrap_admin(pool: &PgPool, password: &str) -> anyhow::Result<bool> {
+    crate::passwords::check_password("admin", password)
+        .map_err(|why| anyhow::anyhow!("the first admin password: {why}"))?;
     let hash = crate::passwords::hash_password(password)?;
     let inserted = sqlx::query(
         "INSERT INTO admin_users (username, password_hash, role)

@@ -4,7 +4,9 @@
 //! # Layout
 //!
 //! - `db`: pool, embedded migrations, the first admin user, audit rows, pagination.
-//! - `auth`: users, sessions (cookie + CSRF token), the role gate in front of /api.
+//! - `auth`: sessions (cookie + CSRF token), the role gate in front of /api.
+//! - `login`: logging in, with a cap on password checks at once and lockouts per address.
+//! - `users`: admin users, roles, disabling, password changes.
 //! - `passwords`: argon2 hashes, made and checked.
 //! - `error`: `ApiError`, the one JSON error shape and the only place statuses are chosen.
 //! - `definitions`: tables → `api_model::Config`, checked with `gateway_web::catalog::check` (the
@@ -25,8 +27,10 @@ pub mod auth;
 pub mod db;
 pub mod definitions;
 pub mod error;
+pub mod login;
 pub mod passwords;
 mod ui;
+pub mod users;
 
 use std::net::SocketAddr;
 
@@ -75,6 +79,25 @@ async fn request_id(request: Request, next: Next) -> Response {
     response
 }
 
+/// Headers that keep the UI from being framed, sniffed, or leaking its URLs, on every answer: the UI
+/// loads only its own script and styles (no inline code), so `default-src 'self'` costs it nothing.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    for (name, value) in [
+        (
+            "content-security-policy",
+            "default-src 'self'; connect-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    response
+}
+
 pub fn app(state: AppState) -> Router {
     use api::{
         apis, apps, audit, backends, credentials, openapi, revisions, schemas, settings, transfer,
@@ -82,7 +105,12 @@ pub fn app(state: AppState) -> Router {
     // Behind the gate: a session is needed, writes need the CSRF token and a role that may write.
     let gated = Router::new()
         .route("/api/session", get(auth::current).delete(auth::logout))
-        .route("/api/users", get(auth::list_users).post(auth::create_user))
+        .route("/api/session/password", put(users::change_password))
+        .route(
+            "/api/users",
+            get(users::list_users).post(users::create_user),
+        )
+        .route("/api/users/{name}", put(users::update_user))
         .route("/api/backends", get(backends::list).post(backends::create))
         .route(
             "/api/backends/{name}",
@@ -124,12 +152,13 @@ pub fn app(state: AppState) -> Router {
         .route("/api/audit", get(audit::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::gate));
     Router::new()
-        .route("/api/session", post(auth::login))
+        .route("/api/session", post(login::login))
         .route("/api/openapi.json", get(openapi::document))
         .merge(gated)
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
+        .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
 }

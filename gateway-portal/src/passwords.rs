@@ -30,3 +30,38 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// The rule every password follows, the first admin's included: 12 to 1,024 characters (a longer one
+/// would only make hashing costly), not the username, not one character repeated.
+pub fn check_password(username: &str, password: &str) -> Result<(), String> {
+    let length = password.chars().count();
+    if length < 12 {
+        return Err("a password has at least 12 characters".into());
+    }
+    if password.len() > 1024 {
+        return Err("a password has at most 1,024 bytes".into());
+    }
+    if password.eq_ignore_ascii_case(username) {
+        return Err("a password is not the username".into());
+    }
+    let mut chars = password.chars();
+    let first = chars.next();
+    if chars.all(|c| Some(c) == first) {
+        return Err("a password is not one character repeated".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_rule() {
+        assert!(check_password("admin", "correct horse battery").is_ok());
+        for weak in ["admin", "short-pass1", "aaaaaaaaaaaaaaa", "ADMINADMINADMIN"] {
+            assert!(check_password("adminadminadmin", weak).is_err(), "{weak}");
+        }
+        assert!(check_password("u", &"x1".repeat(600)).is_err());
+    }
+}

@@ -1,7 +1,8 @@
 // Clicks through the portal's web UI in headless Chromium, the way a backend developer would:
 // log in → add the demo gRPC backend → import the bookstore protos → generate APIs → publish →
 // run the curl line the UI shows against a gateway that follows the portal's revisions; then write a
-// Dubbo API in the editor, publish and call it, edit its route, and see bad definitions refused.
+// Dubbo API in the editor, publish and call it, edit its route, and see bad definitions refused; then
+// create an app, issue it an API key (shown once), call a key-protected API with it, and revoke it.
 //
 // Started by run.sh, which provides the processes. Environment:
 //   PORTAL_URL      the portal, e.g. http://127.0.0.1:9000
@@ -44,6 +45,18 @@ async function untilOk(url) {
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   throw new Error(`${url} did not answer 200: ${last}`);
+}
+
+// Sends `headers` to `url` until it answers `status`; its body.
+async function untilStatus(url, headers, status) {
+  let last = '';
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    const response = await fetch(url, { headers }).catch((error) => ({ status: 0, text: async () => String(error) }));
+    last = `${response.status} ${await response.text()}`;
+    if (response.status === status) return last.slice(4);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`${url} did not answer ${status}: ${last}`);
 }
 
 const steps = [];
@@ -310,6 +323,51 @@ try {
     assert.equal(await page.locator('article.api[data-api="orphan"]').count(), 0);
   });
 
+  let apiKey = '';
+  await step('create an app granted the Dubbo API, and issue an API key shown once', async () => {
+    await page.locator('#app-name').fill('partner-app');
+    await page.locator('#app-grants').fill('partner-user');
+    await page.getByRole('button', { name: 'Create app' }).click();
+    const app = page.locator('article.app[data-app="partner-app"]');
+    await app.waitFor();
+    await app.getByRole('button', { name: 'Issue API key' }).click();
+    await page.locator('#secret-box').waitFor({ state: 'visible' });
+    apiKey = (await page.locator('#secret-value').innerText()).trim();
+    assert.match(apiKey, /^gwk_[A-Za-z0-9_-]{40,}$/, apiKey);
+    await app.locator('tr[data-credential]').first().waitFor();
+    await page.getByRole('button', { name: 'Done' }).click();
+    assert.equal(await page.locator('#secret-box').isHidden(), true);
+    await page.reload();
+    await page.locator('article.app[data-app="partner-app"] tr[data-credential]').first().waitFor();
+    assert.equal((await page.content()).includes(apiKey), false, 'the key is shown only once');
+  });
+
+  if (GATEWAY_URL) {
+    await step('the key opens an API with an api_key policy through the gateway', async () => {
+      const api = page.locator('article.api[data-api="partner-user"]');
+      await api.getByRole('button', { name: 'Edit API partner-user' }).click();
+      const definition = JSON.parse(await page.getByLabel('API definition (JSON)').inputValue());
+      definition.policies = [{ kind: 'api_key' }];
+      await page.getByLabel('API definition (JSON)').fill(JSON.stringify(definition));
+      await page.getByRole('button', { name: 'Save partner-user' }).click();
+      await page.getByRole('heading', { name: 'Write an API' }).waitFor();
+      await page.getByLabel('Comment').fill('api key on partner-user');
+      await page.getByRole('button', { name: 'Publish', exact: true }).click();
+      await page.locator('#revisions-rows tr', { hasText: 'api key on partner-user' }).waitFor();
+      const url = `${GATEWAY_URL}/v1/partners/7/user`;
+      await untilStatus(url, {}, 401);
+      const answer = await untilStatus(url, { 'x-api-key': apiKey }, 200);
+      assert.equal(JSON.parse(answer).name, 'user-42', answer);
+    });
+
+    await step('revoke the key: the gateway refuses it at once', async () => {
+      const app = page.locator('article.app[data-app="partner-app"]');
+      await app.getByRole('button', { name: /^Revoke cred-/ }).first().click();
+      await app.locator('td.revoked').first().waitFor();
+      await untilStatus(`${GATEWAY_URL}/v1/partners/7/user`, { 'x-api-key': apiKey }, 401);
+    });
+  }
+
   await step('a viewer sees no write actions', async () => {
     const created = await page.evaluate(async () => {
       const csrf = (await (await fetch('/api/session')).json()).csrf_token;
@@ -329,7 +387,7 @@ try {
     await page.getByText('vera (viewer)').waitFor();
     await page.locator('article.api[data-api="demo.bookstore.v1.Bookstore"]').waitFor();
     for (const name of ['Add backend', 'Import schema', 'Generate APIs', 'Restore', 'Unpublish', 'Save API',
-      'Edit API', 'Dubbo template']) {
+      'Edit API', 'Dubbo template', 'Create app', 'Issue API key', 'Revoke']) {
       assert.equal(await page.getByRole('button', { name, exact: false }).count(), 0, `viewer sees ${name}`);
     }
     assert.equal(await page.getByRole('button', { name: 'Publish', exact: true }).count(), 0);

@@ -131,7 +131,7 @@ pub fn build() -> Value {
                 "post": {
                     "tags": ["session"], "operationId": "login", "summary": "Log in", "security": [],
                     "requestBody": json_body(r("Login")),
-                    "responses": {"200": ok("Logged in; sets the portal_session cookie", r("Session")), "400": error_response("Malformed request"), "401": error_response("Unknown user or wrong password")}
+                    "responses": {"200": ok("Logged in; sets the portal_session cookie", r("Session")), "400": error_response("Malformed request"), "401": error_response("Unknown user or wrong password"), "429": error_response("Locked out after failed attempts from this address (Retry-After)"), "503": error_response("Too many logins at once (Retry-After)")}
                 },
                 "get": op("session", "current_session", "Who is logged in", None, "200", ok("The session", r("Session"))),
                 "delete": op("session", "logout", "Log out", None, "204", json!({"description": "Logged out"})),
@@ -171,6 +171,31 @@ pub fn build() -> Value {
             "/api/import": {
                 "post": op("transfer", "import", "Replace all definitions with a YAML document", Some(json!({"required": true, "content": {"application/yaml": {"schema": {"type": "string"}}}})), "200", ok("Imported", object.clone())),
             },
+            "/api/session/password": {
+                "put": with(op("session", "change_password", "Change one's own password (other sessions end)", Some(json_body(json!({"type": "object", "required": ["current", "new"], "properties": {"current": {"type": "string"}, "new": {"type": "string", "minLength": 12}}}))), "204", json!({"description": "Changed"})), &[("429", "Too many attempts")]),
+            },
+            "/api/users/{name}": {
+                "put": with_params(with(op("users", "update_user", "Change a user's role, disable it, or reset its password (admin only)", Some(json_body(json!({"type": "object", "properties": {"role": {"enum": ["admin", "publisher", "viewer"]}, "disabled": {"type": "boolean"}, "password": {"type": "string", "minLength": 12}}}))), "200", ok("Updated", object.clone())), &[("404", "No such user"), ("409", "The last active admin")]), name("string")),
+            },
+            "/api/apps": {
+                "get": op("apps", "list_apps", "Apps (consumers) with their grants and credentials (never a secret)", None, "200", ok("Apps", paged(r("App")))),
+                "post": with(op("apps", "create_app", "Create an app; publishes the consumers at once", Some(json_body(r("NewApp"))), "201", ok("Created", r("App"))), &[("409", "Name or app key taken")]),
+            },
+            "/api/apps/{name}": {
+                "get": with_params(with(op("apps", "get_app", "One app", None, "200", ok("Found", r("App"))), &[("404", "No such app")]), name("string")),
+                "put": with_params(with(op("apps", "update_app", "Change an app's key, description, enabled flag or grants", Some(json_body(r("NewApp"))), "200", ok("Updated", r("App"))), &[("404", "No such app"), ("409", "Stale If-Match"), ("428", "If-Match missing")]), json!([path_param("name", "string"), if_match()])),
+                "delete": with_params(with(op("apps", "delete_app", "Delete an app and its credentials", None, "204", json!({"description": "Deleted"})), &[("404", "No such app"), ("409", "Stale If-Match"), ("428", "If-Match missing")]), json!([path_param("name", "string"), if_match()])),
+            },
+            "/api/apps/{name}/credentials": {
+                "post": with_params(with(op("apps", "issue_credential", "Issue a credential; an API key or shared secret is in the answer, this once", Some(json_body(r("NewCredential"))), "201", ok("Issued", json!({"type": "object", "properties": {"credential": {"type": "object"}, "secret": {"type": ["string", "null"]}}}))), &[("404", "No such app"), ("409", "Two shared secrets already, or a key registered twice"), ("503", "No GATEWAY_SECRET_KEY to seal a shared secret")]), name("string")),
+            },
+            "/api/apps/{name}/credentials/{credential}": {
+                "delete": with_params(with(op("apps", "revoke_credential", "Revoke a credential; applies at once", None, "204", json!({"description": "Revoked"})), &[("404", "No such live credential")]), json!([path_param("name", "string"), path_param("credential", "string")])),
+            },
+            "/api/settings": {
+                "get": op("settings", "get_settings", "Policies for every API, and trusted proxies", None, "200", ok("Settings", r("Settings"))),
+                "put": with_params(with(op("settings", "update_settings", "Replace the settings (applies with the next publish)", Some(json_body(r("Settings"))), "200", ok("Updated", r("Settings"))), &[("409", "Stale If-Match"), ("428", "If-Match missing")]), json!([if_match()])),
+            },
             "/api/audit": {
                 "get": with_params(op("audit", "audit_log", "Who changed what, newest first", None, "200", ok("A page", paged(object.clone()))), page_params()),
             },
@@ -187,7 +212,7 @@ pub fn build() -> Value {
                 },
                 "Login": {"type": "object", "required": ["username", "password"], "properties": {"username": {"type": "string"}, "password": {"type": "string"}}},
                 "Session": {"type": "object", "properties": {"username": {"type": "string"}, "role": {"enum": ["admin", "publisher", "viewer"]}, "csrf_token": {"type": "string"}}},
-                "NewUser": {"type": "object", "required": ["username", "password", "role"], "properties": {"username": {"type": "string"}, "password": {"type": "string", "minLength": 8}, "role": {"enum": ["admin", "publisher", "viewer"]}}},
+                "NewUser": {"type": "object", "required": ["username", "password", "role"], "properties": {"username": {"type": "string"}, "password": {"type": "string", "minLength": 12}, "role": {"enum": ["admin", "publisher", "viewer"]}}},
                 "Definition": {"type": "object", "description": "An api_model Backend or Api, plus read-only `version` (and for APIs `published`, `routes`).", "properties": {"name": {"type": "string"}, "version": {"type": "integer"}}},
                 "NewSchema": {
                     "type": "object", "required": ["name"],
@@ -200,6 +225,10 @@ pub fn build() -> Value {
                 },
                 "Schema": {"type": "object", "properties": {"name": {"type": "string"}, "kind": {"type": "string"}, "version": {"type": "integer"}, "services": {"type": "array", "items": {"type": "object"}}}},
                 "Generate": {"type": "object", "required": ["backend", "schema", "service"], "properties": {"backend": {"type": "string"}, "schema": {"type": "string"}, "service": {"type": "string"}, "auto_route": {"type": "boolean"}, "name": {"type": "string"}}},
+                "App": {"type": "object", "properties": {"name": {"type": "string"}, "app_key": {"type": "string"}, "description": {"type": "string"}, "enabled": {"type": "boolean"}, "version": {"type": "integer"}, "grants": {"type": "array", "items": {"type": "string"}}, "credentials": {"type": "array", "items": {"type": "object"}}}},
+                "NewApp": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "app_key": {"type": "string"}, "description": {"type": "string"}, "enabled": {"type": "boolean"}, "grants": {"type": "array", "items": {"type": "string"}}}},
+                "NewCredential": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["api_key", "hmac", "ed25519", "certificate"]}, "label": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}, "public_key": {"type": "string"}, "certificate_pem": {"type": "string"}}},
+                "Settings": {"type": "object", "properties": {"policies": {"type": "array", "items": {"type": "object"}}, "trusted_proxies": {"type": "array", "items": {"type": "string"}}}},
                 "Revision": {"type": "object", "properties": {"id": {"type": "integer"}, "created_at": {"type": "string"}, "created_by": {"type": "string"}, "comment": {"type": "string"}, "restored_from": {"type": ["integer", "null"]}, "config": {"type": "object"}}}
             }
         }

@@ -25,12 +25,12 @@ async fn migrations_apply_to_an_empty_database_and_twice_is_harmless() {
         assert_eq!(count(&db.pool, table).await, 0, "{table}");
     }
     assert!(
-        gateway_portal::db::bootstrap_admin(&db.pool, "x-password")
+        gateway_portal::db::bootstrap_admin(&db.pool, "x-password-long")
             .await
             .unwrap()
     );
     assert!(
-        !gateway_portal::db::bootstrap_admin(&db.pool, "y-password")
+        !gateway_portal::db::bootstrap_admin(&db.pool, "y-password-long")
             .await
             .unwrap()
     );

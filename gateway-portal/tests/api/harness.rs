@@ -91,6 +91,7 @@ impl Portal {
             app: self.app.clone(),
             cookie: None,
             csrf: None,
+            from: None,
         }
     }
 
@@ -129,6 +130,8 @@ pub struct Client {
     app: Router,
     pub cookie: Option<String>,
     pub csrf: Option<String>,
+    /// The peer address requests seem to come from (as `run` attaches it).
+    pub from: Option<std::net::SocketAddr>,
 }
 
 impl Client {
@@ -170,6 +173,9 @@ impl Client {
         request = request.header(header::CONTENT_TYPE, content_type);
         for (name, value) in headers {
             request = request.header(*name, *value);
+        }
+        if let Some(from) = self.from {
+            request = request.extension(axum::extract::ConnectInfo(from));
         }
         let response = self
             .app

@@ -10,4 +10,5 @@ mod checks;
 mod consumers;
 mod definitions;
 mod flow;
+mod hardening;
 mod transfer;
