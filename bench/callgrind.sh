@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Instructions and syscalls per request through the gateway, under callgrind: deterministic to ~0.1 %
 # whatever else the machine runs, so it is the regression gate (benchmarks.md, headline figure 2).
-#   bench/callgrind.sh grpc|dubbo|policy-none|policy-api_key|policy-jwt|policy-signature [requests=20000]
-# The policy-* paths are JSON -> gRPC with that authentication policy, loaded by the project's http-load
+#   bench/callgrind.sh grpc|dubbo|policy-VARIANT [requests=20000]
+# VARIANT is one of bench/policies.py's: none, api_key, jwt, signature, limit_exact, limit_batched.
+# The policy-* paths are JSON -> gRPC with those policies, loaded by the project's http-load
 # (a signature needs a fresh nonce per request); policy-none is their reference, loaded the same way.
 # Needs a release build (cargo build --release -p gateway-web -p gateway-demo), valgrind and h2load.
 set -euo pipefail

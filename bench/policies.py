@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""Benchmark: what each authentication policy adds to HTTP/JSON -> gRPC unary, the chain measured, not an
-empty path. One gateway per variant on the same 1,000-API config, the bench API behind:
+"""Benchmark: what each policy adds to HTTP/JSON -> gRPC unary, the chain measured, not an empty path.
+One gateway per variant on the same 1,000-API config, the bench API behind:
 
-    none       no policy (the reference, measured in the same run)
-    api_key    an API key in x-api-key
-    jwt        an HS256 bearer token (inline secret)
-    signature  the partner scheme, every request signed afresh, nonces recorded in Redis (127.0.0.1:6379)
+    none           no policy (the reference, measured in the same run)
+    api_key        an API key in x-api-key
+    jwt            an HS256 bearer token (inline secret)
+    signature      the partner scheme, every request signed afresh, nonces recorded in Redis (127.0.0.1:6379)
+    limit_exact    api_key + a per-consumer minute limit counted in Redis per request + a circuit breaker
+    limit_batched  the same limit in batched mode (a Redis call per 100 requests) + the breaker
+(the limit variants' reference is api_key: a per-consumer limit needs the consumer)
 
 Layout as ../shared/docs/benchmarks.md describes: gateway (--workers 1) and the tonic backend on CPU0,
 the load generator on CPU1 (`http-load`, the project's own: a signature needs a fresh timestamp and nonce
@@ -31,14 +34,20 @@ from measure import CLK_TCK, ROOT, TARGET, busy_fraction, cpu_ticks, free_port, 
 API_KEY = "bench-api-key-0123456789abcdef"
 SECRET = "bench-shared-secret-0123456789"
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef"
-VARIANTS = ["none", "api_key", "jwt", "signature"]
+VARIANTS = ["none", "api_key", "jwt", "signature", "limit_exact", "limit_batched"]
+# High enough never to refuse a bench request; a fresh name per process, so runs never share a count.
+LIMIT = "{ name: bench-%d, limit: 1000000000, every: 1m, per: [consumer] }" % os.getpid()
+BREAKER = "{ kind: circuit_breaker, failures: [unavailable, timeout] }"
 POLICIES = {
     "none": "[]",
     "api_key": "[{ kind: api_key }]",
     "jwt": "[{ kind: jwt, keys: [{ alg: HS256, secret: '%s' }] }]" % JWT_SECRET,
     # A generous window: a run signs its requests as it sends them, but the host's clock is the same.
     "signature": "[{ kind: signature, signed_headers: [content-type], clock_skew: 5m }]",
+    "limit_exact": "[{ kind: api_key }, { kind: rate_limit, limits: [%s] }, %s]" % (LIMIT, BREAKER),
+    "limit_batched": "[{ kind: api_key }, { kind: rate_limit, mode: batched, batch: 100, limits: [%s] }, %s]" % (LIMIT, BREAKER),
 }
+REFERENCE = {"limit_exact": "api_key", "limit_batched": "api_key"}
 
 
 def write_config(path, backend_port, apis, variant):
@@ -86,7 +95,7 @@ def jwt_token():
 def load_args(variant):
     """The http-load flags that make a request of this variant."""
     args = ["--body", '{"message":"hello","number":"42"}', "--header", "content-type: application/json"]
-    if variant == "api_key":
+    if variant in ("api_key", "limit_exact", "limit_batched"):
         args += ["--header", f"x-api-key: {API_KEY}"]
     elif variant == "jwt":
         args += ["--header", f"authorization: Bearer {jwt_token()}"]
@@ -120,7 +129,12 @@ def main():
     ap.add_argument("--apis", type=int, default=1000)
     ap.add_argument("--rate", type=int, default=2000)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated; none is always run")
     a = ap.parse_args()
+    chosen = ["none"] + [v for v in a.variants.split(",") if v in VARIANTS and v != "none"]
+    for v in chosen:
+        if REFERENCE.get(v) and REFERENCE[v] not in chosen:
+            chosen.insert(1, REFERENCE[v])
     if not a.no_build:
         subprocess.run(["cargo", "build", "--release", "-p", "gateway-web", "-p", "gateway-demo"], cwd=ROOT, check=True)
     work = tempfile.mkdtemp(prefix="gw-policies-")
@@ -129,16 +143,16 @@ def main():
     time.sleep(0.5)
     gateways = {}
     try:
-        for variant in VARIANTS:
+        for variant in chosen:
             gateways[variant] = start(variant, a.apis, bport, work)
         for variant, (_, url) in gateways.items():
             # Every variant answers 200 before anything is measured (a refused credential would be fast).
             check = http_load(url, variant, ["--connections", "1", "--requests", "20"])
             assert check["ok"] == 20, (variant, check)
             http_load(url, variant, ["--connections", "64", "--duration", "2s", "--warmup", "0s"])
-        results = {v: [] for v in VARIANTS}
+        results = {v: [] for v in chosen}
         for run in range(a.runs):
-            for variant in VARIANTS:
+            for variant in chosen:
                 gateway, url = gateways[variant]
                 background = busy_fraction(1.0, exclude=[g.pid for g, _ in gateways.values()] + [backend.pid])
                 c0 = cpu_ticks(gateway.pid)
@@ -154,12 +168,13 @@ def main():
         rng = lambda v, k: f"{min(r[k] for r in results[v]):.1f}..{max(r[k] for r in results[v]):.1f}"
         print()
         print(f"APIs loaded: {a.apis}; runs: {a.runs} x {a.seconds}s; saturation 64 connections; latency at {a.rate} req/s over 16")
-        print("| policy | gateway CPU µs/req | added CPU | req/s | p50 / p99 at 2,000 req/s | added p50 |")
-        print("| --- | --- | --- | --- | --- | --- |")
-        for v in VARIANTS:
-            print(f"| {v} | {med(v, 'cpu_us'):.1f} ({rng(v, 'cpu_us')}) | {med(v, 'cpu_us') - med('none', 'cpu_us'):+.1f} µs "
-                  f"| {med(v, 'rps'):.0f} | {med(v, 'p50'):.0f} / {med(v, 'p99'):.0f} µs | {med(v, 'p50') - med('none', 'p50'):+.0f} µs |")
-        print(f"| other load before runs | {statistics.median(r['background'] for v in VARIANTS for r in results[v]) * 100:.1f} % | | | | |")
+        print("| policy | gateway CPU µs/req | added CPU | req/s | p50 / p99 at 2,000 req/s | added p50 | vs |")
+        print("| --- | --- | --- | --- | --- | --- | --- |")
+        for v in chosen:
+            ref = REFERENCE.get(v, "none")
+            print(f"| {v} | {med(v, 'cpu_us'):.1f} ({rng(v, 'cpu_us')}) | {med(v, 'cpu_us') - med(ref, 'cpu_us'):+.1f} µs "
+                  f"| {med(v, 'rps'):.0f} | {med(v, 'p50'):.0f} / {med(v, 'p99'):.0f} µs | {med(v, 'p50') - med(ref, 'p50'):+.0f} µs | {ref} |")
+        print(f"| other load before runs | {statistics.median(r['background'] for v in chosen for r in results[v]) * 100:.1f} % | | | | | |")
     finally:
         for gateway, _ in gateways.values():
             gateway.terminate()

@@ -46,6 +46,16 @@ done < <(grep -E '^curl .*127\.0\.0\.1:8080' README.md)
 
 [ "$checked" -ge 10 ] || { echo "found only $checked curl lines in README.md" >&2; exit 1; }
 
+# The rate limit: three answered with their RateLimit headers, the fourth refused with Retry-After.
+limited="$(grep -E '^for i in .*/v1/limited/' README.md | head -1)"
+[ -n "$limited" ] || { echo "README.md shows no rate limit" >&2; exit 1; }
+limited="${limited//127.0.0.1:8080/127.0.0.1:$port}"
+answer="$(eval "$limited")"
+[ "$(grep -c '^HTTP/1.1 200' <<<"$answer")" = 3 ] && grep -q '^HTTP/1.1 429' <<<"$answer" \
+    && grep -qi '^retry-after: ' <<<"$answer" && grep -qi '^ratelimit-policy: "per-minute";q=3;w=60' <<<"$answer" \
+    || { echo "the rate-limit line answered: $answer" >&2; exit 1; }
+echo "README demo: the fourth call within a minute was refused 429 with Retry-After"
+
 # The signed call: accepted once, refused when the same request is replayed.
 signed="$(grep -E '^APP_KEY=.*docs/signing.md' README.md | head -1)"
 [ -n "$signed" ] || { echo "README.md shows no signed call" >&2; exit 1; }

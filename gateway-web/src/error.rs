@@ -23,6 +23,8 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// A body above the configured limit (413).
     PayloadTooLarge,
+    /// The request body did not arrive within the node's body read timeout (408).
+    RequestTimeout,
     /// The backend answered with a gRPC status other than OK.
     Backend(tonic::Code),
     /// No connection to the backend could be made (503).
@@ -59,6 +61,16 @@ pub enum ErrorKind {
     CorsRejected,
     /// A store or service authentication depends on is unreachable and the API says refuse (503).
     AuthUnavailable,
+    /// A rate limit or quota is spent (429, with `Retry-After` and the `RateLimit` headers).
+    RateLimited,
+    /// Redis cannot count and the limit says refuse while it cannot (`fail_closed`) (503).
+    RateLimitUnavailable,
+    /// The API's bulkhead and its queue are full (503, with `Retry-After`).
+    Overloaded,
+    /// The breaker in front of the backend is open: refused without calling it (503).
+    CircuitOpen,
+    /// The request's shape is refused by the API's request rules (a denied user agent) (403).
+    RequestDenied,
     /// A fault of the gateway itself (500). Never used for a client's mistake.
     Internal,
 }
@@ -136,13 +148,16 @@ impl GatewayError {
             | ErrorKind::InvalidArgument
             | ErrorKind::UnsupportedMediaType
             | ErrorKind::PayloadTooLarge
+            | ErrorKind::RequestTimeout
             | ErrorKind::Unauthenticated { .. }
             | ErrorKind::SignatureInvalid
             | ErrorKind::SignatureExpired
             | ErrorKind::NonceReplayed
             | ErrorKind::PermissionDenied
             | ErrorKind::IpDenied
-            | ErrorKind::CorsRejected => Fault::Client,
+            | ErrorKind::CorsRejected
+            | ErrorKind::RateLimited
+            | ErrorKind::RequestDenied => Fault::Client,
             ErrorKind::Internal => Fault::Gateway,
             // An exception the API maps to a 4xx is, by the API owner's word, the client's mistake.
             ErrorKind::BackendException {
@@ -157,7 +172,10 @@ impl GatewayError {
             | ErrorKind::BackendOverloaded
             | ErrorKind::BackendError
             | ErrorKind::DeadlineExceeded
-            | ErrorKind::AuthUnavailable => Fault::Backend,
+            | ErrorKind::AuthUnavailable
+            | ErrorKind::RateLimitUnavailable
+            | ErrorKind::Overloaded
+            | ErrorKind::CircuitOpen => Fault::Backend,
         }
     }
 
@@ -168,6 +186,7 @@ impl GatewayError {
             ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::Backend(code) => grpc_to_http(*code),
             ErrorKind::BackendUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
@@ -177,16 +196,20 @@ impl GatewayError {
             ErrorKind::ServiceNotFound | ErrorKind::ServiceError | ErrorKind::BackendError => {
                 StatusCode::BAD_GATEWAY
             }
-            ErrorKind::BackendOverloaded | ErrorKind::AuthUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ErrorKind::BackendOverloaded
+            | ErrorKind::AuthUnavailable
+            | ErrorKind::RateLimitUnavailable
+            | ErrorKind::Overloaded
+            | ErrorKind::CircuitOpen => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorKind::Unauthenticated { .. }
             | ErrorKind::SignatureInvalid
             | ErrorKind::SignatureExpired
             | ErrorKind::NonceReplayed => StatusCode::UNAUTHORIZED,
-            ErrorKind::PermissionDenied | ErrorKind::IpDenied | ErrorKind::CorsRejected => {
-                StatusCode::FORBIDDEN
-            }
+            ErrorKind::PermissionDenied
+            | ErrorKind::IpDenied
+            | ErrorKind::CorsRejected
+            | ErrorKind::RequestDenied => StatusCode::FORBIDDEN,
             ErrorKind::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
             ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -200,6 +223,7 @@ impl GatewayError {
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::RequestTimeout => "request_timeout",
             ErrorKind::Backend(code) => grpc_code_name(*code),
             ErrorKind::BackendUnavailable => "backend_unavailable",
             ErrorKind::BadGateway => "bad_gateway",
@@ -217,6 +241,11 @@ impl GatewayError {
             ErrorKind::IpDenied => "ip_denied",
             ErrorKind::CorsRejected => "cors_rejected",
             ErrorKind::AuthUnavailable => "auth_unavailable",
+            ErrorKind::RateLimited => "rate_limited",
+            ErrorKind::RateLimitUnavailable => "rate_limit_unavailable",
+            ErrorKind::Overloaded => "overloaded",
+            ErrorKind::CircuitOpen => "circuit_open",
+            ErrorKind::RequestDenied => "request_denied",
             ErrorKind::Internal => "internal",
         }
     }
@@ -286,6 +315,12 @@ impl GatewayError {
 /// `/readyz` before a revision is loaded: not an error of a request, but a status all the same, so it is
 /// chosen here with the rest.
 pub const NOT_READY: StatusCode = StatusCode::SERVICE_UNAVAILABLE;
+
+/// A fallback's configured status (checked when the policy was read, so this never fails on a valid
+/// definition).
+pub fn status_from(code: u16) -> Option<StatusCode> {
+    StatusCode::from_u16(code).ok()
+}
 
 /// Whether `status` can stand for a backend exception in an API's exception table (checked when the API
 /// is built, so [`ErrorKind::BackendException`] never carries a number that is not a status).

@@ -39,6 +39,15 @@ struct Flags {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 4 << 20)]
     max_body_bytes: usize,
+    /// Open connections one client address may hold; more are closed at once.
+    #[arg(long, default_value_t = 256)]
+    max_connections_per_ip: usize,
+    /// The longest a request's head may take to arrive (a client trickling headers is cut off).
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
+    header_read_timeout: Duration,
+    /// The longest a request's body may take to arrive (408 after).
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    body_read_timeout: Duration,
     /// How often the config file is checked for changes.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]
     reload_interval: Duration,
@@ -48,7 +57,7 @@ struct Flags {
     /// Log as JSON lines instead of text.
     #[arg(long)]
     log_json: bool,
-    /// The Redis every node shares (nonces; later limits and cache):
+    /// The Redis every node shares (nonces, rate-limit counts, live-node count):
     /// `redis://[:password@]host:port[/db]`. Policies that need it follow their own rule when it is
     /// absent or down.
     #[arg(long, env = "GATEWAY_REDIS_URL", hide_env_values = true)]
@@ -94,6 +103,11 @@ fn main() -> anyhow::Result<()> {
             (None, None) => anyhow::bail!("give --config FILE or --database-url URL"),
         };
         settings.max_body_bytes = flags.max_body_bytes;
+        settings.connections = gateway_web::access::connections::ConnectionLimits {
+            per_ip: flags.max_connections_per_ip.max(1),
+            header_read_timeout: flags.header_read_timeout,
+            body_read_timeout: flags.body_read_timeout,
+        };
         settings.reload_interval = flags.reload_interval;
         settings.redis_url = flags.redis_url.map(api_model::Secret);
         if flags.tls_cert.len() != flags.tls_key.len() {

@@ -5,11 +5,11 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::access::connections::accept_loop;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::serve::ListenerExt;
 
 use crate::error::NOT_READY;
 use crate::settings::Settings;
@@ -72,6 +72,7 @@ async fn readyz(State(state): State<Arc<GatewayState>>) -> Response {
         "nonces_accepted_locally": services.nonces.local_acceptances.load(std::sync::atomic::Ordering::Relaxed),
         "nonce_refusals": services.nonces.refusals.load(std::sync::atomic::Ordering::Relaxed),
     });
+    body["traffic"] = crate::stores::traffic_status(services);
     let mut response = axum::Json(body).into_response();
     if snapshot.revision.is_empty() {
         *response.status_mut() = NOT_READY;
@@ -91,25 +92,20 @@ pub async fn run(
     let state = Arc::new(GatewayState::new(settings)?);
     let watcher = reload::start(&state).await?;
     let local = listener.local_addr()?;
+    let limits = state.settings.connections;
     let served = match tls {
         Some(tls) => {
             tracing::info!(address = %local, "gateway listening (HTTPS: HTTP/2 and HTTP/1.1 by ALPN)");
-            crate::access::tls::serve(listener, app(state), tls, reload_interval, shutdown).await
+            crate::access::tls::serve(listener, app(state), tls, limits, reload_interval, shutdown)
+                .await
         }
         None => {
             tracing::info!(address = %local, "gateway listening (HTTP/1.1 and h2c)");
-            let service = app(state).into_make_service_with_connect_info::<SocketAddr>();
-            // Without TCP_NODELAY an HTTP/2 reply written as HEADERS then DATA waits on the client's
-            // delayed ACK (up to 40 ms on Linux); every serious proxy turns Nagle off on both sides.
-            let listener = listener.tap_io(|tcp| {
-                if let Err(err) = tcp.set_nodelay(true) {
-                    tracing::debug!(error = %err, "could not set TCP_NODELAY");
-                }
-            });
-            axum::serve(listener, service)
-                .with_graceful_shutdown(shutdown)
-                .await
-                .map_err(anyhow::Error::from)
+            accept_loop(listener, app(state), limits, shutdown, |tcp, connection| {
+                connection.serve(tcp, None)
+            })
+            .await;
+            Ok(())
         }
     };
     watcher.abort();

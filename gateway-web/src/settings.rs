@@ -23,6 +23,8 @@ pub struct Settings {
     pub secret_key: Option<std::sync::Arc<crate::stores::SecretKey>>,
     /// Serve HTTPS (HTTP/2 and HTTP/1.1 by ALPN) instead of HTTP/1.1 and h2c.
     pub tls: Option<crate::access::tls::TlsSettings>,
+    /// Per-connection defences: connections per client address, header and body read timeouts.
+    pub connections: crate::access::connections::ConnectionLimits,
 }
 
 impl Settings {
@@ -36,6 +38,7 @@ impl Settings {
             redis_url: None,
             secret_key: None,
             tls: None,
+            connections: Default::default(),
         }
     }
 

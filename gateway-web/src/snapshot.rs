@@ -36,6 +36,8 @@ impl Snapshot {
 pub struct Route {
     pub api: Arc<ApiRuntime>,
     pub call: Call,
+    /// `VERB /template` as published: what `per: route` limits count by.
+    pub label: Arc<str>,
 }
 
 /// What the routes of one API (or those of its routes with route-level policies) share.

@@ -463,3 +463,69 @@ pub async fn expect_error(
     );
     body
 }
+
+/// A Redis of the test's own, on a free port, to stop mid-test.
+pub struct PrivateRedis {
+    pub url: String,
+    pub port: u16,
+    child: tokio::process::Child,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> PrivateRedis {
+        Self::start_on(free_port()).await
+    }
+
+    /// On `port`: a Redis that comes back where it was (empty: it keeps nothing on disk).
+    pub async fn start_on(port: u16) -> PrivateRedis {
+        let child = tokio::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("redis-server is installed");
+        wait_for_port(port).await;
+        PrivateRedis {
+            url: format!("redis://127.0.0.1:{port}"),
+            port,
+            child,
+        }
+    }
+
+    pub async fn stop(&mut self) {
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+    }
+}
+
+/// A port nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Waits (up to 5 s) until something listens on `port` of 127.0.0.1.
+pub async fn wait_for_port(port: u16) {
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("nothing listens on port {port}");
+}

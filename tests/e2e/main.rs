@@ -15,4 +15,5 @@ mod schemas;
 mod security;
 mod streaming;
 mod tidy;
+mod traffic;
 mod transcoding;

@@ -20,6 +20,7 @@
 mod auth;
 mod cors;
 mod ip_rules;
+mod traffic;
 
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +30,10 @@ pub use auth::{
 };
 pub use cors::{Cors, OriginPattern};
 pub use ip_rules::{Cidr, IpRules, canonical};
+pub use traffic::{
+    CircuitBreaker, Concurrency, FAILURE_CLASSES, FALLBACK_CLASSES, Fallback, GRPC_CODES, Limit,
+    LimitFallback, LimitMode, RateLimit, RequestRules, Retry, Timeout, glob_matches,
+};
 
 /// One policy. Closed: a `kind` the gateway does not know is refused when the document is read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -42,6 +47,13 @@ pub enum Policy {
     Jwt(JwtAuth),
     ExternalAuth(ExternalAuth),
     ClientCertificate(ClientCertificateAuth),
+    RequestRules(RequestRules),
+    RateLimit(RateLimit),
+    Concurrency(Concurrency),
+    CircuitBreaker(CircuitBreaker),
+    Timeout(Timeout),
+    Retry(Retry),
+    Fallback(Fallback),
 }
 
 impl Policy {
@@ -56,6 +68,13 @@ impl Policy {
             Policy::Jwt(_) => "jwt",
             Policy::ExternalAuth(_) => "external_auth",
             Policy::ClientCertificate(_) => "client_certificate",
+            Policy::RequestRules(_) => "request_rules",
+            Policy::RateLimit(_) => "rate_limit",
+            Policy::Concurrency(_) => "concurrency",
+            Policy::CircuitBreaker(_) => "circuit_breaker",
+            Policy::Timeout(_) => "timeout",
+            Policy::Retry(_) => "retry",
+            Policy::Fallback(_) => "fallback",
         }
     }
 
@@ -83,6 +102,19 @@ impl Policy {
             Policy::Jwt(auth) => auth.problems(),
             Policy::ExternalAuth(auth) => auth.problems(),
             Policy::ClientCertificate(_) => Vec::new(),
+            Policy::RequestRules(rules) => rules.problems(),
+            Policy::RateLimit(limit) => limit.problems(),
+            Policy::Concurrency(c) if c.max_in_flight == 0 => {
+                vec!["concurrency: max_in_flight must be at least 1".into()]
+            }
+            Policy::Concurrency(_) => Vec::new(),
+            Policy::CircuitBreaker(breaker) => breaker.problems(),
+            Policy::Timeout(t) if t.limit.is_zero() => {
+                vec!["timeout: limit must be above zero".into()]
+            }
+            Policy::Timeout(_) => Vec::new(),
+            Policy::Retry(retry) => retry.problems(),
+            Policy::Fallback(fallback) => fallback.problems(),
         }
     }
 }

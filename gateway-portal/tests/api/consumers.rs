@@ -53,10 +53,18 @@ struct Node {
     _dir: tempfile::TempDir,
 }
 
+/// The Redis nodes share (started by `.ci/run` when down): where they record credential use.
+const REDIS: &str = "redis://127.0.0.1:6379";
+
+fn redis() -> Arc<gateway_web::stores::RedisStore> {
+    Arc::new(gateway_web::stores::RedisStore::new(REDIS).unwrap())
+}
+
 async fn node(database: &str, key: Option<Arc<gateway_web::stores::SecretKey>>) -> Node {
     let dir = tempfile::tempdir().unwrap();
     let mut settings = gateway_web::Settings::postgres(database, dir.path().join("snapshot.json"));
     settings.secret_key = key;
+    settings.redis_url = Some(api_model::Secret(REDIS.into()));
     if let Some(store) = settings.store.as_mut() {
         store.poll_interval = Duration::from_millis(200);
     }
@@ -109,7 +117,10 @@ async fn until_status(node: &Node, key: &str, expected: u16) -> reqwest::Respons
 
 #[tokio::test]
 async fn an_issued_key_works_on_a_node_and_a_revoked_one_stops_at_once() {
-    let portal = Portal::start().await;
+    let portal = Portal::start_with(|state| {
+        state.services = gateway_web::stores::Services::new(Some(redis()), None);
+    })
+    .await;
     let admin = portal.admin().await;
     let (address, _backend) = backend().await;
     publish_echo(&admin, &address, json!([{"kind": "api_key"}])).await;
@@ -153,6 +164,20 @@ async fn an_issued_key_works_on_a_node_and_a_revoked_one_stops_at_once() {
     let ok = until_status(&node, &secret, 200).await;
     let reply: serde_json::Value = ok.json().await.unwrap();
     assert_eq!(reply["metadata"]["x-consumer-id"], "partner");
+    // The node recorded the use in Redis; the portal shows when.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let shown = admin.get("/api/apps/partner").await;
+        if shown.body["credentials"][0]["last_used_at"].is_string() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "last use never shown: {}",
+            shown.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 
     let revoked = admin
         .send(

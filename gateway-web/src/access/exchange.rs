@@ -41,6 +41,8 @@ pub struct Exchange {
     pub timeout: Option<Duration>,
     /// Values of the matched route's path variables, in the template's variable order.
     pub path_values: Vec<String>,
+    /// The matched route as published (`GET /v1/shelves/{shelf}`), set by the router.
+    pub route: Option<Arc<str>>,
     body: BodyState,
 }
 
@@ -54,7 +56,12 @@ pub struct TlsInfo {
 }
 
 enum BodyState {
-    Unread { body: Body, limit: usize },
+    Unread {
+        body: Body,
+        limit: usize,
+        /// How long the whole body may take to arrive (a client trickling it is cut off).
+        timeout: Option<Duration>,
+    },
     Read(Bytes),
 }
 
@@ -107,9 +114,11 @@ impl Exchange {
             received: Instant::now(),
             timeout: None,
             path_values: Vec::new(),
+            route: None,
             body: BodyState::Unread {
                 body,
                 limit: body_limit,
+                timeout: None,
             },
         }
     }
@@ -124,15 +133,67 @@ impl Exchange {
         Self::from_request(request, usize::MAX, None)
     }
 
-    /// The whole body, read once and kept. Over the limit is a 413.
+    /// Bounds the time the body may take to arrive, from when it is first read.
+    pub fn set_body_timeout(&mut self, limit: Duration) {
+        if let BodyState::Unread { timeout, .. } = &mut self.body {
+            *timeout = Some(limit);
+        }
+    }
+
+    /// The whole body, read once and kept. Over the limit is a 413; too slow to arrive, a 408.
     pub async fn body(&mut self) -> Result<Bytes, GatewayError> {
         let state = std::mem::replace(&mut self.body, BodyState::Read(Bytes::new()));
         let bytes = match state {
             BodyState::Read(bytes) => bytes,
-            BodyState::Unread { body, limit } => read_limited(body, limit).await?,
+            BodyState::Unread {
+                body,
+                limit,
+                timeout: None,
+            } => read_limited(body, limit).await?,
+            BodyState::Unread {
+                body,
+                limit,
+                timeout: Some(timeout),
+            } => tokio::time::timeout(timeout, read_limited(body, limit))
+                .await
+                .map_err(|_| {
+                    GatewayError::new(
+                        ErrorKind::RequestTimeout,
+                        format!(
+                            "the request body did not arrive within {}",
+                            humantime::format_duration(timeout)
+                        ),
+                    )
+                })??,
         };
         self.body = BodyState::Read(bytes.clone());
         Ok(bytes)
+    }
+
+    /// A second exchange for the same request, to call again (a retry): only once the body has been
+    /// read, since an unread body can be consumed once. `None` before that.
+    pub fn try_clone(&self) -> Option<Exchange> {
+        let BodyState::Read(body) = &self.body else {
+            return None;
+        };
+        Some(Exchange {
+            request_id: self.request_id.clone(),
+            method: self.method.clone(),
+            uri: self.uri.clone(),
+            path: self.path.clone(),
+            query: self.query.clone(),
+            headers: self.headers.clone(),
+            host: self.host.clone(),
+            remote: self.remote,
+            client_ip: self.client_ip,
+            tls: self.tls.clone(),
+            identity: self.identity.clone(),
+            received: self.received,
+            timeout: self.timeout,
+            path_values: self.path_values.clone(),
+            route: self.route.clone(),
+            body: BodyState::Read(body.clone()),
+        })
     }
 
     /// The media type of the body without parameters, lowercased (`application/json`).

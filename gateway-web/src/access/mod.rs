@@ -7,9 +7,11 @@
 //! - `request_id`: the `X-Request-Id` header and which client ids are kept.
 //! - `client_ip`: the client's address behind trusted proxies (`X-Forwarded-For`, `Forwarded`).
 //! - `identity`: who a request was authenticated as.
+//! - `connections`: the accept loop (connections per IP, header and body read timeouts, drain).
 //! - `tls`: TLS on the listener (SNI certificates, reload, ALPN, client certificates).
 
 pub mod client_ip;
+pub mod connections;
 pub mod exchange;
 pub mod identity;
 pub mod reply;

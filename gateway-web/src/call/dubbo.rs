@@ -116,3 +116,75 @@ impl DubboPlan {
         status::exception_error(&class, &message, mapped)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::access::Identity;
+    use crate::mapping::dubbo::PojoForm;
+
+    fn plan(generic: bool) -> DubboPlan {
+        let args = ArgsPlan::compile(&[], &[], PojoForm::Object).unwrap_or_else(|e| panic!("{e}"));
+        DubboPlan {
+            interface: "org.example.Users".into(),
+            method: "list".into(),
+            version: None,
+            group: None,
+            generic,
+            parameter_types: args.parameter_types(),
+            args,
+            reply: ReplyOptions {
+                include_class: false,
+                longs: Default::default(),
+            },
+            exceptions: HashMap::new(),
+            timeout: Duration::from_secs(1),
+        }
+    }
+
+    /// The caller's identity reaches a Dubbo provider as attachments, as gRPC gets it as metadata.
+    #[test]
+    fn the_identity_travels_as_attachments() {
+        let mut exchange = Exchange::for_test(http::Method::GET, "/", "");
+        exchange.request_id = "req-1".into();
+        exchange.identity = Some(Arc::new(Identity {
+            consumer: Some("partner".into()),
+            subject: "partner".into(),
+            method: "api_key",
+            credential: "k1".into(),
+            downstream: vec![(
+                http::HeaderName::from_static("x-user-scope"),
+                http::HeaderValue::from_static("read"),
+            )],
+        }));
+        for generic in [false, true] {
+            let invocation =
+                plan(generic).invocation(Vec::new(), Duration::from_secs(1), &exchange);
+            let has = |key: &str, value: &str| {
+                invocation
+                    .attachments
+                    .iter()
+                    .any(|(k, v)| k == key && v == value)
+            };
+            assert!(
+                has("x-consumer-id", "partner"),
+                "{:?}",
+                invocation.attachments
+            );
+            assert!(has("x-user-scope", "read"));
+            assert!(has("x-request-id", "req-1"));
+            assert_eq!(has("generic", "true"), generic);
+        }
+        // Without an identity, no consumer id travels.
+        let anonymous = Exchange::for_test(http::Method::GET, "/", "");
+        let invocation = plan(false).invocation(Vec::new(), Duration::from_secs(1), &anonymous);
+        assert!(
+            !invocation
+                .attachments
+                .iter()
+                .any(|(k, _)| k == "x-consumer-id")
+        );
+    }
+}

@@ -3,6 +3,7 @@
 //! instantiated; see `instantiate`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use api_model::{Api, DubboTarget};
 
@@ -69,6 +70,7 @@ pub fn add_routes(
         let route = RoutePlan {
             api: runtime,
             call: CallPlan::Dubbo { client, plan },
+            label: Arc::from(format!("{} {}", binding.verb, binding.path)),
         };
         routes
             .add(api.host.as_deref(), binding.verb, binding.template, route)

@@ -81,6 +81,7 @@ pub fn add_routes(
                     let target = RoutePlan {
                         api: runtime,
                         call: CallPlan::Grpc { backend, plan },
+                        label: Arc::from(format!("{} {}", binding.verb, binding.path)),
                     };
                     routes
                         .add(api.host.as_deref(), binding.verb, binding.template, target)

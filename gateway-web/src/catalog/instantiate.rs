@@ -65,6 +65,7 @@ pub async fn instantiate(
         Ok::<_, BuildError>(Arc::new(Route {
             api: route.api,
             call,
+            label: route.label,
         }))
     })?;
     context.channels.retain(&plan.backends);

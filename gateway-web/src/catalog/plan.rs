@@ -24,6 +24,8 @@ pub struct Plan {
 pub struct RoutePlan {
     pub api: Arc<ApiRuntime>,
     pub call: CallPlan,
+    /// `VERB /template` as published.
+    pub label: Arc<str>,
 }
 
 /// What a route will call: a closed set, one arm per protocol.

@@ -5,16 +5,25 @@
 //! Two chains run per request (see `pipeline`), both in the order [`chain`] fixes:
 //! - the global chain, before routing: [`request_id`] (so even a 404 carries an id);
 //! - the API's chain, after routing, built once per route when a snapshot is compiled from the policies
-//!   that apply to it: [`cors`], [`ip_rules`], [`auth`] (one file per mechanism), [`grants`],
-//!   [`deadline`]; each policy is one file here and one arm in `chain`.
+//!   that apply to it: [`cors`], [`ip_rules`], [`request_rules`], [`auth`] (one file per mechanism),
+//!   [`grants`], [`rate_limit`], [`fallback`], [`concurrency`], [`deadline`], [`retry`], [`breaker`];
+//!   each policy is one file here and one arm in `chain`. [`outcome`] classes failures for the last
+//!   three.
 
 pub mod auth;
+pub mod breaker;
 pub mod chain;
+pub mod concurrency;
 pub mod cors;
 pub mod deadline;
+pub mod fallback;
 pub mod grants;
 pub mod ip_rules;
+pub mod outcome;
+pub mod rate_limit;
 pub mod request_id;
+pub mod request_rules;
+pub mod retry;
 
 use std::sync::Arc;
 

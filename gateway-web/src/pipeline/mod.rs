@@ -31,12 +31,13 @@ pub async fn handle(
     request: Request<Body>,
 ) -> Response {
     let snapshot = state.snapshot.load_full();
-    let exchange = Exchange::from_request_behind(
+    let mut exchange = Exchange::from_request_behind(
         request,
         state.settings.max_body_bytes,
         remote,
         &snapshot.trusted_proxies,
     );
+    exchange.set_body_timeout(state.settings.connections.body_read_timeout);
     let router = router::Router {
         snapshot: &snapshot,
     };

@@ -29,6 +29,7 @@ impl Endpoint for Router<'_> {
             && target.api.answers_preflight
         {
             exchange.path_values = values;
+            exchange.route = Some(target.label.clone());
             return Next::new(&target.api.chain, &target.call)
                 .run(exchange)
                 .await;
@@ -40,6 +41,7 @@ impl Endpoint for Router<'_> {
         match found {
             Lookup::Found { target, values } => {
                 exchange.path_values = values;
+                exchange.route = Some(target.label.clone());
                 Next::new(&target.api.chain, &target.call)
                     .run(exchange)
                     .await

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use super::redis_target::{Connection, Target};
 
 /// How long one command may take before Redis counts as unreachable.
 const COMMAND_TIMEOUT: Duration = Duration::from_millis(250);
@@ -19,8 +19,8 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 pub struct Unreachable;
 
 pub struct RedisStore {
-    client: redis::Client,
-    manager: tokio::sync::Mutex<Option<ConnectionManager>>,
+    target: Target,
+    connection: tokio::sync::Mutex<Option<Connection>>,
     /// Milliseconds since `epoch` before which calls fail fast.
     down_until: AtomicU64,
     epoch: Instant,
@@ -39,14 +39,14 @@ impl std::fmt::Debug for RedisStore {
 }
 
 impl RedisStore {
-    /// Parses the URL (`redis://[:password@]host:port[/db]`, `rediss://` with TLS); connects later.
+    /// Parses the URL (`redis://[:password@]host:port[/db]`, `rediss://` with TLS, or a cluster or
+    /// sentinels as `redis_target` reads them); connects later.
     pub fn new(url: &str) -> Result<RedisStore, String> {
-        let client = redis::Client::open(url).map_err(|err| format!("redis url: {err}"))?;
-        let info = client.get_connection_info();
+        let (target, address) = Target::parse(url)?;
         Ok(RedisStore {
-            address: info.addr.to_string(),
-            client,
-            manager: tokio::sync::Mutex::new(None),
+            address,
+            target,
+            connection: tokio::sync::Mutex::new(None),
             down_until: AtomicU64::new(0),
             epoch: Instant::now(),
             healthy: AtomicBool::new(true),
@@ -59,11 +59,40 @@ impl RedisStore {
         &self,
         command: &redis::Cmd,
     ) -> Result<T, Unreachable> {
+        self.bounded(async {
+            let mut connection = self.connection().await?;
+            let result = command.query_async(&mut connection).await;
+            self.after(&connection, &result).await;
+            result
+        })
+        .await
+    }
+
+    /// Runs a Lua script (EVALSHA, loading it when Redis lacks it) within the same bounds as [`query`].
+    pub async fn script<T: redis::FromRedisValue>(
+        &self,
+        invocation: &redis::ScriptInvocation<'_>,
+    ) -> Result<T, Unreachable> {
+        self.bounded(async {
+            let mut connection = self.connection().await?;
+            let result = invocation.invoke_async(&mut connection).await;
+            self.after(&connection, &result).await;
+            result
+        })
+        .await
+    }
+
+    /// Fails fast while Redis is marked down; otherwise runs `call` within the timeout and records
+    /// the outcome (logging each switch between reachable and not once).
+    async fn bounded<T>(
+        &self,
+        call: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, Unreachable> {
         let now = self.epoch.elapsed().as_millis() as u64;
         if now < self.down_until.load(Ordering::Relaxed) {
             return Err(Unreachable);
         }
-        match tokio::time::timeout(COMMAND_TIMEOUT, self.run(command)).await {
+        match tokio::time::timeout(COMMAND_TIMEOUT, call).await {
             Ok(Ok(value)) => {
                 if !self.healthy.swap(true, Ordering::Relaxed) {
                     tracing::info!(redis = %self.address, "redis reachable again");
@@ -75,24 +104,24 @@ impl RedisStore {
         }
     }
 
-    async fn run<T: redis::FromRedisValue>(&self, command: &redis::Cmd) -> redis::RedisResult<T> {
-        let mut manager = {
-            let mut slot = self.manager.lock().await;
-            match slot.as_ref() {
-                Some(manager) => manager.clone(),
-                None => {
-                    let config = ConnectionManagerConfig::new()
-                        .set_connection_timeout(COMMAND_TIMEOUT)
-                        .set_response_timeout(COMMAND_TIMEOUT)
-                        .set_number_of_retries(1);
-                    let made =
-                        ConnectionManager::new_with_config(self.client.clone(), config).await?;
-                    *slot = Some(made.clone());
-                    made
-                }
+    async fn connection(&self) -> redis::RedisResult<Connection> {
+        let mut slot = self.connection.lock().await;
+        match slot.as_ref() {
+            Some(connection) => Ok(connection.clone()),
+            None => {
+                let made = self.target.connect(COMMAND_TIMEOUT).await?;
+                *slot = Some(made.clone());
+                Ok(made)
             }
-        };
-        command.query_async(&mut manager).await
+        }
+    }
+
+    /// A connection that cannot find its way back by itself (a sentinel's primary) is dropped after an
+    /// error, so the next call asks where the primary is now.
+    async fn after<T>(&self, connection: &Connection, result: &redis::RedisResult<T>) {
+        if result.is_err() && connection.is_disposable() {
+            *self.connection.lock().await = None;
+        }
     }
 
     fn failed(&self, why: String) -> Unreachable {

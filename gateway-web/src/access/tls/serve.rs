@@ -1,35 +1,29 @@
-//! The TLS accept loop. Accepting never waits on a handshake: each connection is handshaken (bounded in
-//! time) and served on its own task, with what the handshake established (SNI, the client
-//! certificate's SHA-256) and the peer address attached to every request. On shutdown the loop stops
-//! accepting and waits for open connections to finish their requests.
+//! TLS on the shared accept loop: each connection is handshaken (bounded in time) on its own task, so
+//! accepting never waits on a handshake, and served with what the handshake established (SNI, the
+//! client certificate's SHA-256) attached to every request.
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
-use tower::ServiceExt as _;
 
 use super::config::{TlsSettings, server_config};
 use crate::access::TlsInfo;
+use crate::access::connections::{ConnectionLimits, accept_loop};
 
 /// A client has this long to finish its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// How long open connections get to finish once shutdown starts.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     settings: TlsSettings,
+    limits: ConnectionLimits,
     reload_interval: Duration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -37,27 +31,10 @@ pub async fn serve(
         server_config(&settings).map_err(anyhow::Error::msg)?,
     ));
     let reloader = tokio::spawn(reload(settings, config.clone(), reload_interval));
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let builder = Builder::new(TokioExecutor::new());
-    tokio::pin!(shutdown);
-    loop {
-        let (tcp, peer) = tokio::select! {
-            () = &mut shutdown => break,
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(err) => {
-                    tracing::warn!(error = %err, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-        };
-        let _ = tcp.set_nodelay(true);
+    accept_loop(listener, app, limits, shutdown, |tcp, connection| {
         let acceptor = TlsAcceptor::from(config.load_full());
-        let app = app.clone();
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
+        async move {
+            let peer = connection.peer;
             let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(stream)) => stream,
                 Ok(Err(err)) => {
@@ -77,30 +54,11 @@ pub async fn serve(
                     .and_then(|chain| chain.first())
                     .map(|leaf| crate::interceptors::auth::consumers::sha256(leaf.as_ref())),
             });
-            let service = hyper::service::service_fn(
-                move |mut request: hyper::Request<hyper::body::Incoming>| {
-                    request
-                        .extensions_mut()
-                        .insert(ConnectInfo::<SocketAddr>(peer));
-                    request.extensions_mut().insert(info.clone());
-                    app.clone().oneshot(request)
-                },
-            );
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(err) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, error = %err, "TLS connection ended with an error");
-            }
-        });
-    }
+            connection.serve(stream, Some(info)).await;
+        }
+    })
+    .await;
     reloader.abort();
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            "some TLS connections were still open after {DRAIN_TIMEOUT:?}; closing them"
-        );
-    }
     Ok(())
 }
 

@@ -1,0 +1,335 @@
+//! `kind: rate_limit`: every limit of the policy at once (10/s and 100,000/day), counted across nodes
+//! in Redis by `stores::limiter`. Each answer on a limited API carries the IETF `RateLimit-Policy` and
+//! `RateLimit` headers; a refusal is 429 with `Retry-After`.
+//!
+//! A limit is counted apart for each combination of its `per` dimensions; its key is its name, limit
+//! and window with those values, so two APIs naming the same limit share one count (a quota across
+//! APIs), and a changed limit starts a fresh one. `per: consumer` counts an anonymous caller by
+//! its address.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use api_model::policy::{LimitFallback, LimitMode};
+use async_trait::async_trait;
+use http::{HeaderMap, HeaderName, HeaderValue};
+use sha2::Digest;
+
+use super::{Interceptor, Next};
+use crate::access::{Exchange, Reply};
+use crate::error::{ErrorKind, GatewayError};
+use crate::stores::Limiter;
+use crate::stores::limiter::{Cell, Decision};
+
+const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
+const STATE: HeaderName = HeaderName::from_static("ratelimit");
+
+#[derive(Debug, Clone)]
+enum Dimension {
+    Consumer,
+    Api,
+    Route,
+    Ip,
+    Header(HeaderName),
+}
+
+struct Rule {
+    label: String,
+    limit: u64,
+    every: Duration,
+    per: Vec<Dimension>,
+    only_anonymous: bool,
+}
+
+/// Requests a node may still admit for a set of keys without asking Redis (`batched` mode).
+struct Lease {
+    left: u64,
+    until: Instant,
+    /// What Redis said when the lease was taken, for the headers.
+    remaining: Vec<(u64, Duration)>,
+    taken: Instant,
+}
+
+pub struct RateLimit {
+    rules: Vec<Rule>,
+    mode: LimitMode,
+    batch: u64,
+    on_store_down: LimitFallback,
+    limiter: Arc<Limiter>,
+    api: String,
+    policy_header: HeaderValue,
+    leases: Mutex<HashMap<String, Lease>>,
+}
+
+impl RateLimit {
+    pub fn build(
+        spec: &api_model::policy::RateLimit,
+        api: &str,
+        limiter: Arc<Limiter>,
+    ) -> Result<RateLimit, String> {
+        let mut rules = Vec::with_capacity(spec.limits.len());
+        for limit in &spec.limits {
+            let per = limit
+                .per
+                .iter()
+                .map(|key| {
+                    Ok(match key.as_str() {
+                        "consumer" => Dimension::Consumer,
+                        "api" => Dimension::Api,
+                        "route" => Dimension::Route,
+                        "ip" => Dimension::Ip,
+                        other => {
+                            let name = other.strip_prefix("header:").ok_or_else(|| {
+                                format!("rate_limit: `{other}` is not a dimension")
+                            })?;
+                            Dimension::Header(
+                                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+                                    .map_err(|_| {
+                                        format!("rate_limit: `{name}` is not a header name")
+                                    })?,
+                            )
+                        }
+                    })
+                })
+                .collect::<Result<_, String>>()?;
+            rules.push(Rule {
+                label: limit.label(),
+                limit: limit.limit,
+                every: limit.every,
+                per,
+                only_anonymous: limit.only_anonymous,
+            });
+        }
+        let smallest = rules.iter().map(|r| r.limit).min().unwrap_or(1);
+        let batch = spec
+            .batch
+            .unwrap_or(smallest / 100)
+            .clamp(1, smallest.max(1));
+        let policy = rules
+            .iter()
+            .map(|r| {
+                format!(
+                    "\"{}\";q={};w={}",
+                    r.label,
+                    r.limit,
+                    r.every.as_secs().max(1)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        Ok(RateLimit {
+            rules,
+            mode: spec.mode,
+            batch,
+            on_store_down: spec.on_store_down,
+            limiter,
+            api: api.to_string(),
+            policy_header: HeaderValue::from_str(&policy)
+                .map_err(|_| "rate_limit: names must be plain text".to_string())?,
+            leases: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The limits that apply to this request, with their keys, and their labels.
+    fn cells(&self, exchange: &Exchange) -> Vec<(Cell, &str)> {
+        let anonymous = exchange.identity.is_none();
+        self.rules
+            .iter()
+            .filter(|rule| !rule.only_anonymous || anonymous)
+            .map(|rule| {
+                let mut key = format!(
+                    "gw:rl:{}:{}/{}",
+                    rule.label,
+                    rule.limit,
+                    rule.every.as_millis()
+                );
+                for dimension in &rule.per {
+                    key.push(':');
+                    self.push_value(&mut key, dimension, exchange);
+                }
+                (
+                    Cell {
+                        key,
+                        limit: rule.limit,
+                        every: rule.every,
+                    },
+                    rule.label.as_str(),
+                )
+            })
+            .collect()
+    }
+
+    fn push_value(&self, key: &mut String, dimension: &Dimension, exchange: &Exchange) {
+        let ip = || {
+            exchange
+                .client_ip
+                .map(|ip| ip.to_string())
+                .unwrap_or_default()
+        };
+        match dimension {
+            Dimension::Consumer => match &exchange.identity {
+                Some(identity) => {
+                    let _ = write!(key, "c={}", identity.subject);
+                }
+                None => {
+                    let _ = write!(key, "anon={}", ip());
+                }
+            },
+            Dimension::Api => key.push_str(&self.api),
+            Dimension::Route => key.push_str(exchange.route.as_deref().unwrap_or("")),
+            Dimension::Ip => key.push_str(&ip()),
+            // Hashed: a header value is the client's to choose, its length and bytes too.
+            Dimension::Header(name) => {
+                let value = exchange
+                    .headers
+                    .get(name)
+                    .map(|v| v.as_bytes())
+                    .unwrap_or(b"");
+                let digest = sha2::Sha256::digest(value);
+                for byte in &digest[..8] {
+                    let _ = write!(key, "{byte:02x}");
+                }
+            }
+        }
+    }
+
+    /// A decision in Redis, by lease in `batched` mode; `None` when Redis cannot decide.
+    async fn decide(&self, cells: &[Cell]) -> Option<Decision> {
+        if self.mode == LimitMode::Exact || self.batch <= 1 {
+            return self.limiter.decide(cells, 1).await.ok();
+        }
+        let lease_key: String = cells
+            .iter()
+            .map(|c| c.key.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if let Some(decision) = self.spend_lease(&lease_key) {
+            return Some(decision);
+        }
+        let taken = self.limiter.decide(cells, self.batch).await.ok()?;
+        if !taken.allowed {
+            // Too little left for a lease: decide this one request exactly.
+            return self.limiter.decide(cells, 1).await.ok();
+        }
+        // A lease lives until the shortest window ends: unspent, it is lost with that window.
+        let until = Instant::now()
+            + taken
+                .remaining
+                .iter()
+                .map(|(_, reset)| *reset)
+                .min()
+                .unwrap_or_default();
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        if leases.len() > 100_000 {
+            let now = Instant::now();
+            leases.retain(|_, lease| lease.until > now);
+        }
+        let lease = leases.entry(lease_key).or_insert(Lease {
+            left: 0,
+            until,
+            remaining: taken.remaining.clone(),
+            taken: Instant::now(),
+        });
+        lease.left += self.batch - 1;
+        lease.until = until;
+        lease.remaining = taken.remaining.clone();
+        lease.taken = Instant::now();
+        Some(taken)
+    }
+
+    fn spend_lease(&self, key: &str) -> Option<Decision> {
+        let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
+        let lease = leases.get_mut(key)?;
+        if lease.left == 0 || lease.until <= Instant::now() {
+            return None;
+        }
+        lease.left -= 1;
+        let aged = lease.taken.elapsed();
+        Some(Decision {
+            allowed: true,
+            retry_after: Duration::ZERO,
+            remaining: lease
+                .remaining
+                .iter()
+                .map(|(left, reset)| (left + lease.left, reset.saturating_sub(aged)))
+                .collect(),
+        })
+    }
+
+    fn state_header(labels: &[&str], decision: &Decision) -> Option<HeaderValue> {
+        let mut text = String::new();
+        for (label, (left, reset)) in labels.iter().zip(&decision.remaining) {
+            if !text.is_empty() {
+                text.push_str(", ");
+            }
+            let _ = write!(
+                text,
+                "\"{label}\";r={left};t={}",
+                reset.as_millis().div_ceil(1000)
+            );
+        }
+        HeaderValue::from_str(&text).ok()
+    }
+}
+
+#[async_trait]
+impl Interceptor for RateLimit {
+    async fn intercept(&self, exchange: Exchange, next: Next<'_>) -> Result<Reply, GatewayError> {
+        let (cells, labels): (Vec<Cell>, Vec<&str>) = self.cells(&exchange).into_iter().unzip();
+        if cells.is_empty() {
+            return next.run(exchange).await;
+        }
+        let decision = match self.decide(&cells).await {
+            Some(decision) => Some(decision),
+            None => match self.on_store_down {
+                LimitFallback::Local => Some(self.limiter.decide_locally(&cells)),
+                LimitFallback::FailOpen => None,
+                LimitFallback::FailClosed => {
+                    return Err(GatewayError::new(
+                        ErrorKind::RateLimitUnavailable,
+                        "rate limits cannot be counted (their store is unreachable), and this API refuses calls while they cannot",
+                    )
+                    .with_header(http::header::RETRY_AFTER, HeaderValue::from_static("1")));
+                }
+            },
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(POLICY, self.policy_header.clone());
+        if let Some(state) = decision
+            .as_ref()
+            .and_then(|d| Self::state_header(&labels, d))
+        {
+            headers.insert(STATE, state);
+        }
+        if let Some(decision) = decision.as_ref().filter(|d| !d.allowed) {
+            let seconds = decision.retry_after.as_millis().div_ceil(1000).max(1);
+            let mut err = GatewayError::new(
+                ErrorKind::RateLimited,
+                format!("rate limit reached; try again in {seconds} s"),
+            );
+            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds as u64));
+            for (name, value) in headers {
+                if let Some(name) = name {
+                    err = err.with_header(name, value);
+                }
+            }
+            return Err(err);
+        }
+        match next.run(exchange).await {
+            Ok(mut reply) => {
+                reply.headers.extend(headers);
+                Ok(reply)
+            }
+            Err(mut err) => {
+                for (name, value) in headers {
+                    if let Some(name) = name {
+                        err = err.with_header(name, value);
+                    }
+                }
+                Err(err)
+            }
+        }
+    }
+}
