@@ -6,6 +6,7 @@
 # The policy-* paths are JSON -> gRPC with those policies, loaded by the project's http-load
 # (a signature needs a fresh nonce per request); policy-none is their reference, loaded the same way.
 # Needs a release build (cargo build --release -p gateway-web -p gateway-demo), valgrind and h2load.
+# CALLGRIND_KEEP=DIR keeps the profile there (for callgrind_annotate --inclusive=yes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 path="${1:?grpc or dubbo}"
@@ -56,6 +57,7 @@ else
 fi
 callgrind_control -d "$cg" >/dev/null
 sleep 1
+[ -n "${CALLGRIND_KEEP:-}" ] && mkdir -p "$CALLGRIND_KEEP" && cp "$work"/cg.out.* "$CALLGRIND_KEEP"/
 totals="$(callgrind_annotate "$work"/cg.out.* 2>/dev/null | grep 'PROGRAM TOTALS' | head -1)"
 python3 - "$requests" "$totals" <<'PY'
 import sys

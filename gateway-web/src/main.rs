@@ -39,7 +39,8 @@ struct Flags {
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 4 << 20)]
     max_body_bytes: usize,
-    /// Open connections one client address may hold; more are closed at once.
+    /// Open connections one client address may hold; more are closed at once. 0 turns the cap off
+    /// (behind a load balancer, whose few addresses carry every client).
     #[arg(long, default_value_t = 256)]
     max_connections_per_ip: usize,
     /// The longest a request's head may take to arrive (a client trickling headers is cut off).
@@ -104,7 +105,7 @@ fn main() -> anyhow::Result<()> {
         };
         settings.max_body_bytes = flags.max_body_bytes;
         settings.connections = gateway_web::access::connections::ConnectionLimits {
-            per_ip: flags.max_connections_per_ip.max(1),
+            per_ip: flags.max_connections_per_ip,
             header_read_timeout: flags.header_read_timeout,
             body_read_timeout: flags.body_read_timeout,
         };

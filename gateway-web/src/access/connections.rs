@@ -25,7 +25,8 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone, Copy)]
 pub struct ConnectionLimits {
-    /// Open connections one client address may hold; more are closed at once.
+    /// Open connections one client address may hold; more are closed at once. 0: no cap (behind a
+    /// load balancer every connection comes from its few addresses).
     pub per_ip: usize,
     /// The longest a request's head may take to arrive (HTTP/1.1).
     pub header_read_timeout: Duration,
@@ -149,10 +150,16 @@ pub async fn accept_loop<F, Fut>(
                 }
             },
         };
-        let Some(counted) = open.enter(peer.ip(), limits.per_ip) else {
-            tracing::debug!(%peer, cap = limits.per_ip, "connection refused: too many open from this address");
-            drop(tcp);
-            continue;
+        let counted = match limits.per_ip {
+            0 => None,
+            cap => match open.enter(peer.ip(), cap) {
+                Some(counted) => Some(counted),
+                None => {
+                    tracing::debug!(%peer, cap, "connection refused: too many open from this address");
+                    drop(tcp);
+                    continue;
+                }
+            },
         };
         // Without TCP_NODELAY an HTTP/2 reply written as HEADERS then DATA waits on the client's
         // delayed ACK (up to 40 ms on Linux); every serious proxy turns Nagle off on both sides.

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use api_model::policy::{LimitFallback, LimitMode};
 use async_trait::async_trait;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderName, HeaderValue};
 use sha2::Digest;
 
 use super::{Interceptor, Next};
@@ -37,6 +37,8 @@ enum Dimension {
 
 struct Rule {
     label: String,
+    /// `gw:rl:<label>:<limit>/<window ms>`: the key before its dimensions' values, made once.
+    prefix: String,
     limit: u64,
     every: Duration,
     per: Vec<Dimension>,
@@ -95,6 +97,12 @@ impl RateLimit {
                 })
                 .collect::<Result<_, String>>()?;
             rules.push(Rule {
+                prefix: format!(
+                    "gw:rl:{}:{}/{}",
+                    limit.label(),
+                    limit.limit,
+                    limit.every.as_millis()
+                ),
                 label: limit.label(),
                 limit: limit.limit,
                 every: limit.every,
@@ -132,33 +140,26 @@ impl RateLimit {
         })
     }
 
-    /// The limits that apply to this request, with their keys, and their labels.
-    fn cells(&self, exchange: &Exchange) -> Vec<(Cell, &str)> {
+    /// The limits that apply to this request, with their keys, and the rules they come from.
+    fn cells(&self, exchange: &Exchange) -> (Vec<Cell>, Vec<&Rule>) {
         let anonymous = exchange.identity.is_none();
-        self.rules
-            .iter()
-            .filter(|rule| !rule.only_anonymous || anonymous)
-            .map(|rule| {
-                let mut key = format!(
-                    "gw:rl:{}:{}/{}",
-                    rule.label,
-                    rule.limit,
-                    rule.every.as_millis()
-                );
-                for dimension in &rule.per {
-                    key.push(':');
-                    self.push_value(&mut key, dimension, exchange);
-                }
-                (
-                    Cell {
-                        key,
-                        limit: rule.limit,
-                        every: rule.every,
-                    },
-                    rule.label.as_str(),
-                )
-            })
-            .collect()
+        let mut cells = Vec::with_capacity(self.rules.len());
+        let mut rules = Vec::with_capacity(self.rules.len());
+        for rule in self.rules.iter().filter(|r| !r.only_anonymous || anonymous) {
+            let mut key = String::with_capacity(rule.prefix.len() + 48);
+            key.push_str(&rule.prefix);
+            for dimension in &rule.per {
+                key.push(':');
+                self.push_value(&mut key, dimension, exchange);
+            }
+            cells.push(Cell {
+                key,
+                limit: rule.limit,
+                every: rule.every,
+            });
+            rules.push(rule);
+        }
+        (cells, rules)
     }
 
     fn push_value(&self, key: &mut String, dimension: &Dimension, exchange: &Exchange) {
@@ -171,10 +172,12 @@ impl RateLimit {
         match dimension {
             Dimension::Consumer => match &exchange.identity {
                 Some(identity) => {
-                    let _ = write!(key, "c={}", identity.subject);
+                    key.push_str("c=");
+                    key.push_str(&identity.subject);
                 }
                 None => {
-                    let _ = write!(key, "anon={}", ip());
+                    key.push_str("anon=");
+                    key.push_str(&ip());
                 }
             },
             Dimension::Api => key.push_str(&self.api),
@@ -195,18 +198,24 @@ impl RateLimit {
         }
     }
 
-    /// A decision in Redis, by lease in `batched` mode; `None` when Redis cannot decide.
+    /// The key a lease is kept under: the cell's own for one limit, all of them for several.
+    fn lease_key(cells: &[Cell]) -> std::borrow::Cow<'_, str> {
+        match cells {
+            [one] => std::borrow::Cow::Borrowed(one.key.as_str()),
+            many => std::borrow::Cow::Owned(
+                many.iter()
+                    .map(|c| c.key.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            ),
+        }
+    }
+
+    /// A decision in Redis, taking a lease in `batched` mode; `None` when Redis cannot decide. Boxed
+    /// by the caller: its future holds the Redis call's, which a lease hit need not carry.
     async fn decide(&self, cells: &[Cell]) -> Option<Decision> {
         if self.mode == LimitMode::Exact || self.batch <= 1 {
             return self.limiter.decide(cells, 1).await.ok();
-        }
-        let lease_key: String = cells
-            .iter()
-            .map(|c| c.key.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        if let Some(decision) = self.spend_lease(&lease_key) {
-            return Some(decision);
         }
         let taken = self.limiter.decide(cells, self.batch).await.ok()?;
         if !taken.allowed {
@@ -226,12 +235,18 @@ impl RateLimit {
             let now = Instant::now();
             leases.retain(|_, lease| lease.until > now);
         }
-        let lease = leases.entry(lease_key).or_insert(Lease {
-            left: 0,
-            until,
-            remaining: taken.remaining.clone(),
-            taken: Instant::now(),
-        });
+        let lease = leases
+            .entry(Self::lease_key(cells).into_owned())
+            .or_insert(Lease {
+                left: 0,
+                until,
+                remaining: taken.remaining.clone(),
+                taken: Instant::now(),
+            });
+        if lease.until <= Instant::now() {
+            // What an expired lease held was counted in a window that has ended: it is gone.
+            lease.left = 0;
+        }
         lease.left += self.batch - 1;
         lease.until = until;
         lease.remaining = taken.remaining.clone();
@@ -239,9 +254,13 @@ impl RateLimit {
         Some(taken)
     }
 
-    fn spend_lease(&self, key: &str) -> Option<Decision> {
+    /// Admits from this node's lease, without Redis (`batched` mode).
+    fn spend_lease(&self, cells: &[Cell]) -> Option<Decision> {
+        if self.mode == LimitMode::Exact || self.batch <= 1 {
+            return None;
+        }
         let mut leases = self.leases.lock().unwrap_or_else(|p| p.into_inner());
-        let lease = leases.get_mut(key)?;
+        let lease = leases.get_mut(Self::lease_key(cells).as_ref())?;
         if lease.left == 0 || lease.until <= Instant::now() {
             return None;
         }
@@ -258,30 +277,52 @@ impl RateLimit {
         })
     }
 
-    fn state_header(labels: &[&str], decision: &Decision) -> Option<HeaderValue> {
-        let mut text = String::new();
-        for (label, (left, reset)) in labels.iter().zip(&decision.remaining) {
+    fn state_header(rules: &[&Rule], decision: &Decision) -> Option<HeaderValue> {
+        let mut text = String::with_capacity(32 * rules.len());
+        for (rule, (left, reset)) in rules.iter().zip(&decision.remaining) {
             if !text.is_empty() {
                 text.push_str(", ");
             }
-            let _ = write!(
-                text,
-                "\"{label}\";r={left};t={}",
-                reset.as_millis().div_ceil(1000)
-            );
+            text.push('"');
+            text.push_str(&rule.label);
+            text.push_str("\";r=");
+            push_number(&mut text, *left);
+            text.push_str(";t=");
+            push_number(&mut text, reset.as_millis().div_ceil(1000) as u64);
         }
         HeaderValue::from_str(&text).ok()
+    }
+}
+
+/// Appends a number in decimal: per request, where `write!`'s machinery would cost more than the rest.
+fn push_number(text: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[at..] {
+        text.push(char::from(digit));
     }
 }
 
 #[async_trait]
 impl Interceptor for RateLimit {
     async fn intercept(&self, exchange: Exchange, next: Next<'_>) -> Result<Reply, GatewayError> {
-        let (cells, labels): (Vec<Cell>, Vec<&str>) = self.cells(&exchange).into_iter().unzip();
+        let (cells, rules) = self.cells(&exchange);
         if cells.is_empty() {
             return next.run(exchange).await;
         }
-        let decision = match self.decide(&cells).await {
+        let decided = match self.spend_lease(&cells) {
+            Some(decision) => Some(decision),
+            None => Box::pin(self.decide(&cells)).await,
+        };
+        let decision = match decided {
             Some(decision) => Some(decision),
             None => match self.on_store_down {
                 LimitFallback::Local => Some(self.limiter.decide_locally(&cells)),
@@ -295,41 +336,49 @@ impl Interceptor for RateLimit {
                 }
             },
         };
-        let mut headers = HeaderMap::new();
-        headers.insert(POLICY, self.policy_header.clone());
-        if let Some(state) = decision
+        let state = decision
             .as_ref()
-            .and_then(|d| Self::state_header(&labels, d))
-        {
-            headers.insert(STATE, state);
-        }
+            .and_then(|d| Self::state_header(&rules, d));
         if let Some(decision) = decision.as_ref().filter(|d| !d.allowed) {
             let seconds = decision.retry_after.as_millis().div_ceil(1000).max(1);
             let mut err = GatewayError::new(
                 ErrorKind::RateLimited,
                 format!("rate limit reached; try again in {seconds} s"),
-            );
-            headers.insert(http::header::RETRY_AFTER, HeaderValue::from(seconds as u64));
-            for (name, value) in headers {
-                if let Some(name) = name {
-                    err = err.with_header(name, value);
-                }
+            )
+            .with_header(http::header::RETRY_AFTER, HeaderValue::from(seconds as u64))
+            .with_header(POLICY, self.policy_header.clone());
+            if let Some(state) = state {
+                err = err.with_header(STATE, state);
             }
             return Err(err);
         }
         match next.run(exchange).await {
             Ok(mut reply) => {
-                reply.headers.extend(headers);
+                reply.headers.insert(POLICY, self.policy_header.clone());
+                if let Some(state) = state {
+                    reply.headers.insert(STATE, state);
+                }
                 Ok(reply)
             }
             Err(mut err) => {
-                for (name, value) in headers {
-                    if let Some(name) = name {
-                        err = err.with_header(name, value);
-                    }
+                err = err.with_header(POLICY, self.policy_header.clone());
+                if let Some(state) = state {
+                    err = err.with_header(STATE, state);
                 }
                 Err(err)
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn numbers_are_written_in_decimal() {
+        for n in [0u64, 7, 10, 99_971, u64::MAX] {
+            let mut text = String::new();
+            super::push_number(&mut text, n);
+            assert_eq!(text, n.to_string());
         }
     }
 }

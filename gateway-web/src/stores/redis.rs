@@ -20,7 +20,10 @@ pub struct Unreachable;
 
 pub struct RedisStore {
     target: Target,
-    connection: tokio::sync::Mutex<Option<Connection>>,
+    /// The live connection, cloned per call (a handle: every clone shares the one connection).
+    connection: Mutex<Option<Connection>>,
+    /// Held while a connection is being made, so concurrent first calls make one.
+    connecting: tokio::sync::Mutex<()>,
     /// Milliseconds since `epoch` before which calls fail fast.
     down_until: AtomicU64,
     epoch: Instant,
@@ -46,7 +49,8 @@ impl RedisStore {
         Ok(RedisStore {
             address,
             target,
-            connection: tokio::sync::Mutex::new(None),
+            connection: Mutex::new(None),
+            connecting: tokio::sync::Mutex::new(()),
             down_until: AtomicU64::new(0),
             epoch: Instant::now(),
             healthy: AtomicBool::new(true),
@@ -62,7 +66,7 @@ impl RedisStore {
         self.bounded(async {
             let mut connection = self.connection().await?;
             let result = command.query_async(&mut connection).await;
-            self.after(&connection, &result).await;
+            self.after(&connection, &result);
             result
         })
         .await
@@ -76,7 +80,7 @@ impl RedisStore {
         self.bounded(async {
             let mut connection = self.connection().await?;
             let result = invocation.invoke_async(&mut connection).await;
-            self.after(&connection, &result).await;
+            self.after(&connection, &result);
             result
         })
         .await
@@ -104,23 +108,31 @@ impl RedisStore {
         }
     }
 
+    fn cached(&self) -> Option<Connection> {
+        self.connection
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
     async fn connection(&self) -> redis::RedisResult<Connection> {
-        let mut slot = self.connection.lock().await;
-        match slot.as_ref() {
-            Some(connection) => Ok(connection.clone()),
-            None => {
-                let made = self.target.connect(COMMAND_TIMEOUT).await?;
-                *slot = Some(made.clone());
-                Ok(made)
-            }
+        if let Some(connection) = self.cached() {
+            return Ok(connection);
         }
+        let _making = self.connecting.lock().await;
+        if let Some(connection) = self.cached() {
+            return Ok(connection);
+        }
+        let made = self.target.connect(COMMAND_TIMEOUT).await?;
+        *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = Some(made.clone());
+        Ok(made)
     }
 
     /// A connection that cannot find its way back by itself (a sentinel's primary) is dropped after an
     /// error, so the next call asks where the primary is now.
-    async fn after<T>(&self, connection: &Connection, result: &redis::RedisResult<T>) {
+    fn after<T>(&self, connection: &Connection, result: &redis::RedisResult<T>) {
         if result.is_err() && connection.is_disposable() {
-            *self.connection.lock().await = None;
+            *self.connection.lock().unwrap_or_else(|p| p.into_inner()) = None;
         }
     }
 

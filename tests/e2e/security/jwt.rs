@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use serde_json::json;
@@ -280,4 +280,32 @@ async fn jwks_keys_verify_their_own_algorithm_only_and_rotate() {
         "{fetched} fetches for 30 unknown kids in {:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test]
+async fn a_token_verified_once_is_reused_only_until_it_expires() {
+    let backend = tonic_backend().await;
+    let policies = format!(
+        "[{{ kind: jwt, leeway: 0s, issuer: 'https://issuer.test', audiences: [gateway], keys: [{{ alg: HS256, secret: '{HS_SECRET}' }}], forward_claims: {{ scope: x-scope }} }}]"
+    );
+    let gw = Gateway::start(&config(backend.addr, &policies, "")).await;
+    // Valid for two more seconds: accepted twice (the second time from the node's verdict, with the
+    // same identity and claims downstream), refused once it has expired, verdict or not.
+    let token = signer(&[
+        "jwt",
+        "HS256",
+        HS_SECRET,
+        &claims("alice", json!({"exp": now() + 2})),
+    ])
+    .await;
+    for _ in 0..2 {
+        let reply: serde_json::Value = call(&gw, &token).await.json().await.unwrap();
+        assert_eq!(
+            backend_metadata(&reply, "x-consumer-id").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(backend_metadata(&reply, "x-scope").as_deref(), Some("read"));
+    }
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    expect_error(call(&gw, &token).await, 401, "unauthenticated").await;
 }

@@ -15,7 +15,8 @@ use jsonwebtoken::errors::ErrorKind as JwtError;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::consumers::{Consumers, open_secret};
-use super::{authenticated, consumer_identity, ensure_enabled};
+use super::verified_tokens::VerifiedTokens;
+use super::{authenticated_as, consumer_identity, ensure_enabled};
 use crate::access::{Exchange, Identity, Reply};
 use crate::error::{ErrorKind, GatewayError};
 use crate::interceptors::{Interceptor, Next};
@@ -44,6 +45,14 @@ pub struct Jwt {
     pub consumers: Arc<Consumers>,
     pub usage: Arc<CredentialUsage>,
     pub challenge: Arc<str>,
+    pub verified: VerifiedTokens,
+}
+
+/// A verified token: who it proves, and its validity (unix seconds).
+struct Verified {
+    identity: Identity,
+    exp: u64,
+    nbf: Option<u64>,
 }
 
 impl Jwt {
@@ -113,6 +122,7 @@ impl Jwt {
             consumers,
             usage: services.usage.clone(),
             challenge,
+            verified: VerifiedTokens::default(),
         })
     }
 
@@ -151,7 +161,7 @@ impl Jwt {
         }))
     }
 
-    async fn verify(&self, token: &str) -> Result<Identity, GatewayError> {
+    async fn verify(&self, token: &str) -> Result<Verified, GatewayError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| {
             self.refuse("the token is malformed or uses an algorithm that is not accepted")
         })?;
@@ -182,6 +192,10 @@ impl Jwt {
                 })
             })?;
         let claims = data.claims;
+        let seconds = |name: &str| claims.get(name).and_then(serde_json::Value::as_u64);
+        // `exp` is a required claim: decoding refused a token without one.
+        let exp = seconds("exp").unwrap_or(0);
+        let nbf = seconds("nbf");
         let subject = match claims.get(&self.consumer_claim) {
             Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
             _ => {
@@ -221,7 +235,7 @@ impl Jwt {
                 identity.downstream.push((name.clone(), value));
             }
         }
-        Ok(identity)
+        Ok(Verified { identity, exp, nbf })
     }
 }
 
@@ -245,9 +259,23 @@ impl Interceptor for Jwt {
         let Some(token) = token else {
             return next.run(exchange).await;
         };
-        let identity = self.verify(&token).await?;
+        let identity = match self.verified.get(&token) {
+            Some(identity) => identity,
+            None => {
+                let verified = self.verify(&token).await?;
+                let identity = Arc::new(verified.identity);
+                self.verified.insert(
+                    &token,
+                    identity.clone(),
+                    verified.exp,
+                    verified.nbf,
+                    self.leeway,
+                );
+                identity
+            }
+        };
         exchange.headers.remove(&self.header);
-        authenticated(&mut exchange, identity, &self.usage);
+        authenticated_as(&mut exchange, identity, &self.usage);
         next.run(exchange).await
     }
 }

@@ -7,7 +7,8 @@
 //! - `consumers`: the revision's consumers, indexed by app key, API-key hash and certificate hash.
 //! - `api_key`, `signature` (the gateway's partner scheme, string to sign in `canonical`),
 //!   `http_signature` (RFC 9421, structured fields in `structured`, `Content-Digest` in `digest`),
-//!   `jwt`, `external`, `certificate` (mTLS).
+//!   `jwt` (with `verified_tokens`, the tokens it verified, reused until they expire), `external`,
+//!   `certificate` (mTLS).
 
 pub mod api_key;
 pub mod canonical;
@@ -19,6 +20,7 @@ pub mod http_signature;
 pub mod jwt;
 pub mod signature;
 pub mod structured;
+pub mod verified_tokens;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,9 +35,14 @@ use crate::stores::{CredentialUsage, NonceStore};
 /// Records who the request is. A request that presents two credentials keeps the first identity; the
 /// second was still verified (a wrong credential is refused whatever else came with it).
 fn authenticated(exchange: &mut Exchange, identity: Identity, usage: &CredentialUsage) {
+    authenticated_as(exchange, Arc::new(identity), usage);
+}
+
+/// The same, with an identity already shared (a verdict reused from a cache).
+fn authenticated_as(exchange: &mut Exchange, identity: Arc<Identity>, usage: &CredentialUsage) {
     usage.touch(&identity.credential);
     if exchange.identity.is_none() {
-        exchange.identity = Some(Arc::new(identity));
+        exchange.identity = Some(identity);
     }
 }
 
