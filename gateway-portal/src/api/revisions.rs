@@ -1,6 +1,7 @@
 //! /api/revisions: publishing. A revision is the whole configuration composed from the tables, built
 //! first exactly as a node builds it, then inserted with `NOTIFY gateway_revisions, '<id>'` in the same
-//! transaction. A restore publishes a new revision with an older configuration: ids only grow.
+//! transaction. A restore publishes a new revision with an older configuration: ids only grow. Every
+//! publish holds one advisory lock from reading the definitions to committing, so they are serialised.
 
 use api_model::Config;
 use axum::body::Bytes;
@@ -22,25 +23,24 @@ use crate::error::{ApiError, ApiResult};
 /// The channel gateway nodes LISTEN on (fixed by migrations/0001).
 pub const CHANNEL: &str = "gateway_revisions";
 
+/// The advisory lock every publish holds from reading the definitions to inserting its revision, so
+/// publishes are serialised: each one reads what the previous one committed, and a revision never
+/// drops an edit an earlier revision carried (nodes serve each revision they are told of).
+const PUBLISH_LOCK: i64 = 0x6777_7075_626c_6973; // "gwpublis"
+
+async fn serialise_publishes(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> ApiResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(PUBLISH_LOCK)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct NewRevision {
     #[serde(default)]
     comment: String,
-}
-
-/// Builds, then inserts and notifies in one transaction. Returns the new id.
-async fn publish(
-    state: &AppState,
-    caller: &Caller,
-    config: &Config,
-    comment: &str,
-    restored_from: Option<i64>,
-) -> ApiResult<i64> {
-    let mut tx = state.db.begin().await?;
-    let id = insert(state, &mut tx, caller, config, comment, restored_from).await?;
-    tx.commit().await?;
-    Ok(id)
 }
 
 /// Checks `config` as a node would, then inserts it and notifies, in the caller's transaction.
@@ -99,8 +99,9 @@ pub async fn publish_consumers(
     caller: &Caller,
     comment: &str,
 ) -> ApiResult<()> {
+    serialise_publishes(tx).await?;
     let newest: Option<Value> =
-        sqlx::query_scalar("SELECT config FROM revisions ORDER BY id DESC LIMIT 1 FOR UPDATE")
+        sqlx::query_scalar("SELECT config FROM revisions ORDER BY id DESC LIMIT 1")
             .fetch_optional(&mut **tx)
             .await?;
     let Some(newest) = newest else {
@@ -123,10 +124,11 @@ pub async fn create(
     } else {
         parse_json(&body)?
     };
-    let mut conn = state.db.acquire().await?;
-    let config = compose_revision(&mut conn).await?;
-    drop(conn);
-    let id = publish(&state, &caller, &config, &request.comment, None).await?;
+    let mut tx = state.db.begin().await?;
+    serialise_publishes(&mut tx).await?;
+    let config = compose_revision(&mut tx).await?;
+    let id = insert(&state, &mut tx, &caller, &config, &request.comment, None).await?;
+    tx.commit().await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
 }
 
@@ -196,11 +198,12 @@ pub async fn restore(
         )
     })?;
     // A restore brings back the APIs, never old credentials: a key revoked since stays revoked.
-    let mut conn = state.db.acquire().await?;
-    config.consumers = crate::definitions::compose_consumers(&mut conn).await?;
-    drop(conn);
+    let mut tx = state.db.begin().await?;
+    serialise_publishes(&mut tx).await?;
+    config.consumers = crate::definitions::compose_consumers(&mut tx).await?;
     let comment = format!("restore of revision {id}");
-    let new_id = publish(&state, &caller, &config, &comment, Some(id)).await?;
+    let new_id = insert(&state, &mut tx, &caller, &config, &comment, Some(id)).await?;
+    tx.commit().await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": new_id, "restored_from": id})),

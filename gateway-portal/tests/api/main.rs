@@ -7,6 +7,7 @@ mod harness;
 
 mod auth;
 mod checks;
+mod concurrency;
 mod consumers;
 mod definitions;
 mod flow;
