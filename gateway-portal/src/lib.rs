@@ -22,6 +22,7 @@
 // A failed unwrap is how a test reports a broken expectation; outside tests the lint stands.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod adopt;
 pub mod api;
 pub mod auth;
 pub mod db;

@@ -182,7 +182,8 @@ pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiRe
     Ok(Json(body))
 }
 
-/// POST /api/revisions/{id}/restore: publishes that revision's configuration again, as a new revision.
+/// POST /api/revisions/{id}/restore: makes that revision's definitions the working state and publishes
+/// them as a new revision (`adopt`).
 pub async fn restore(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
@@ -190,17 +191,19 @@ pub async fn restore(
 ) -> ApiResult<Response> {
     let id = parse_id(&id)?;
     let (_, config) = load(&state, id).await?;
-    let mut config: Config = serde_json::from_value(config).map_err(|err| {
+    let config: Config = serde_json::from_value(config).map_err(|err| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unreadable_revision",
             format!("revision {id} no longer parses as a configuration: {err}"),
         )
     })?;
-    // A restore brings back the APIs, never old credentials: a key revoked since stays revoked.
+    // A restore brings back the APIs, never old credentials: a key revoked since stays revoked. Its
+    // definitions become the working state, and the revision is composed from it like any publish.
     let mut tx = state.db.begin().await?;
     serialise_publishes(&mut tx).await?;
-    config.consumers = crate::definitions::compose_consumers(&mut tx).await?;
+    crate::adopt::adopt(&mut tx, &config).await?;
+    let config = compose_revision(&mut tx).await?;
     let comment = format!("restore of revision {id}");
     let new_id = insert(&state, &mut tx, &caller, &config, &comment, Some(id)).await?;
     tx.commit().await?;

@@ -196,3 +196,68 @@ async fn a_revision_that_does_not_build_is_refused() {
     );
     assert_eq!(count(&portal.db.pool, "revisions").await, 0);
 }
+
+#[tokio::test]
+async fn a_restored_revision_is_the_working_state_the_next_publish_builds_on() {
+    let portal = Portal::start().await;
+    let admin = portal.admin().await;
+    seed(&admin).await;
+    let create = |name: &'static str| {
+        let admin = admin.clone();
+        async move {
+            let reply = admin
+                .post(
+                    "/api/apis",
+                    json!({"name": name, "backend": "demo", "schema": "demo",
+                           "grpc": {"service": "demo.echo.v1.Echo", "method": "Echo"},
+                           "http": {"post": format!("/v1/{name}"), "body": "*"}}),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        }
+    };
+    let publish = || {
+        let admin = admin.clone();
+        async move {
+            let reply = admin.post("/api/revisions", json!({})).await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+            reply.body["id"].as_i64().unwrap()
+        }
+    };
+    let apis_of = |id: i64| {
+        let admin = admin.clone();
+        async move {
+            let revision = admin.get(&format!("/api/revisions/{id}")).await;
+            let mut names: Vec<String> = revision.body["config"]["apis"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_string())
+                .collect();
+            names.sort();
+            names
+        }
+    };
+    create("first").await;
+    let one = publish().await;
+    create("second").await;
+    let two = publish().await;
+    assert_eq!(apis_of(two).await, ["first", "second"]);
+
+    let restored = admin
+        .post(&format!("/api/revisions/{one}/restore"), json!({}))
+        .await;
+    assert_eq!(restored.status, StatusCode::CREATED, "{}", restored.text);
+    let three = restored.body["id"].as_i64().unwrap();
+    assert_eq!(apis_of(three).await, ["first"]);
+    // The API the restore left out is a draft now, not lost, and not published again by accident.
+    let second = admin.get("/api/apis/second").await;
+    assert_eq!(second.status, StatusCode::OK);
+    assert_eq!(second.body["published"], false, "{}", second.text);
+    let four = publish().await;
+    assert_eq!(
+        apis_of(four).await,
+        ["first"],
+        "the next publish keeps the restored state"
+    );
+}
