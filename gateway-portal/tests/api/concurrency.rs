@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::harness::{Portal, seed};
+use crate::harness::{Portal, echo_api, seed};
 
 #[tokio::test]
 async fn concurrent_publishes_never_drop_an_edit_an_earlier_revision_carried() {
@@ -34,15 +34,7 @@ async fn concurrent_publishes_never_drop_an_edit_an_earlier_revision_carried() {
         let admin = admin.clone();
         calls.spawn(async move {
             let name = format!("echo-{i:02}");
-            let reply = admin
-                .post(
-                    "/api/apis",
-                    json!({"name": name, "backend": "demo", "schema": "demo",
-                           "grpc": {"service": "demo.echo.v1.Echo", "method": "Echo"},
-                           "http": {"post": format!("/v1/{name}"), "body": "*"}}),
-                )
-                .await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+            echo_api(&admin, &name).await;
             let reply = admin.post("/api/revisions", json!({"comment": name})).await;
             assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
         });

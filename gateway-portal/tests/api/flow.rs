@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 use sqlx::postgres::PgListener;
 
-use crate::harness::{Portal, count, seed};
+use crate::harness::{Portal, count, echo_api, seed};
 
 #[tokio::test]
 async fn publish_notifies_and_restore_makes_a_new_revision() {
@@ -202,20 +202,6 @@ async fn a_restored_revision_is_the_working_state_the_next_publish_builds_on() {
     let portal = Portal::start().await;
     let admin = portal.admin().await;
     seed(&admin).await;
-    let create = |name: &'static str| {
-        let admin = admin.clone();
-        async move {
-            let reply = admin
-                .post(
-                    "/api/apis",
-                    json!({"name": name, "backend": "demo", "schema": "demo",
-                           "grpc": {"service": "demo.echo.v1.Echo", "method": "Echo"},
-                           "http": {"post": format!("/v1/{name}"), "body": "*"}}),
-                )
-                .await;
-            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
-        }
-    };
     let publish = || {
         let admin = admin.clone();
         async move {
@@ -238,9 +224,9 @@ async fn a_restored_revision_is_the_working_state_the_next_publish_builds_on() {
             names
         }
     };
-    create("first").await;
+    echo_api(&admin, "first").await;
     let one = publish().await;
-    create("second").await;
+    echo_api(&admin, "second").await;
     let two = publish().await;
     assert_eq!(apis_of(two).await, ["first", "second"]);
 

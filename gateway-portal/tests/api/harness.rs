@@ -246,6 +246,19 @@ pub async fn seed(client: &Client) {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
 }
 
+/// Saves API `name`: the demo schema's Echo at `POST /v1/<name>` (after [`seed`]).
+pub async fn echo_api(client: &Client, name: &str) {
+    let reply = client
+        .post(
+            "/api/apis",
+            json!({"name": name, "backend": "demo", "schema": "demo",
+                   "grpc": {"service": "demo.echo.v1.Echo", "method": "Echo"},
+                   "http": {"post": format!("/v1/{name}"), "body": "*"}}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+}
+
 pub async fn count(pool: &PgPool, table: &str) -> i64 {
     sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
         .fetch_one(pool)
