@@ -316,6 +316,14 @@ impl GatewayError {
 /// chosen here with the rest.
 pub const NOT_READY: StatusCode = StatusCode::SERVICE_UNAVAILABLE;
 
+/// A duration as people write it in a message (`1s`, `250ms`, `1m 30s`): rounded to the millisecond,
+/// so a budget that ran out after 999.95 ms reads `1s`, not `999ms 952us 458ns`.
+pub fn readable(duration: std::time::Duration) -> String {
+    let millis = ((duration.as_micros() + 500) / 1000).max(1);
+    let rounded = std::time::Duration::from_millis(millis as u64);
+    humantime::format_duration(rounded).to_string()
+}
+
 /// A fallback's configured status (checked when the policy was read, so this never fails on a valid
 /// definition).
 pub fn status_from(code: u16) -> Option<StatusCode> {
@@ -411,6 +419,20 @@ mod tests {
         ];
         for (code, status) in table {
             assert_eq!(grpc_to_http(code).as_u16(), status, "{code:?}");
+        }
+    }
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        use std::time::Duration;
+        for (duration, text) in [
+            (Duration::from_nanos(999_952_458), "1s"),
+            (Duration::from_millis(250), "250ms"),
+            (Duration::from_micros(1_500_400), "1s 500ms"),
+            (Duration::from_secs(90), "1m 30s"),
+            (Duration::from_nanos(10), "1ms"),
+        ] {
+            assert_eq!(readable(duration), text, "{duration:?}");
         }
     }
 

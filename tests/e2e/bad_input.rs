@@ -35,7 +35,44 @@ async fn routing_mistakes() {
         .unwrap_or("")
         .to_string();
     expect_error(wrong, 405, "method_not_allowed").await;
-    assert_eq!(allow, "GET, POST", "Allow lists the methods the path has");
+    assert_eq!(
+        allow, "GET, HEAD, POST",
+        "Allow lists the methods the path has (HEAD with every GET)"
+    );
+}
+
+#[tokio::test]
+async fn head_is_answered_for_every_get_route_without_a_body() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    let got = gw.client.get(gw.url("/v1/shelves/1")).send().await.unwrap();
+    let head = gw
+        .client
+        .head(gw.url("/v1/shelves/1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(
+        head.headers()["content-type"],
+        got.headers()["content-type"]
+    );
+    assert!(head.headers().contains_key("x-request-id"));
+    assert!(head.bytes().await.unwrap().is_empty(), "no body");
+    assert!(!got.bytes().await.unwrap().is_empty());
+    // A path with no GET route has no HEAD either.
+    let post_only = gw.client.head(gw.url("/v1/echo")).send().await.unwrap();
+    assert_eq!(post_only.status(), 405);
+    // The connection the HEAD answer went over still serves (no body was left unread on it).
+    assert_eq!(
+        gw.client
+            .get(gw.url("/v1/shelves/1"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]

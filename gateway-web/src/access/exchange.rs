@@ -161,7 +161,7 @@ impl Exchange {
                         ErrorKind::RequestTimeout,
                         format!(
                             "the request body did not arrive within {}",
-                            humantime::format_duration(timeout)
+                            crate::error::readable(timeout)
                         ),
                     )
                 })??,

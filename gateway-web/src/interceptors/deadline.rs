@@ -30,7 +30,7 @@ impl Interceptor for Deadline {
                 ErrorKind::DeadlineExceeded,
                 format!(
                     "the call did not finish within {}",
-                    humantime::format_duration(timeout)
+                    crate::error::readable(timeout)
                 ),
             )),
         }

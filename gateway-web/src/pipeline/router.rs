@@ -34,10 +34,20 @@ impl Endpoint for Router<'_> {
                 .run(exchange)
                 .await;
         }
-        let found =
-            self.snapshot
-                .routes
-                .lookup(exchange.host.as_deref(), &exchange.method, &exchange.path);
+        let routes = &self.snapshot.routes;
+        let found = routes.lookup(exchange.host.as_deref(), &exchange.method, &exchange.path);
+        // HEAD is GET without the body (RFC 9110 9.3.2): every GET route answers it, and hyper sends
+        // the answer's head only.
+        let found = match found {
+            Lookup::Found { .. } => found,
+            other if exchange.method == http::Method::HEAD => {
+                match routes.lookup(exchange.host.as_deref(), &http::Method::GET, &exchange.path) {
+                    get @ Lookup::Found { .. } => get,
+                    _ => other,
+                }
+            }
+            other => other,
+        };
         match found {
             Lookup::Found { target, values } => {
                 exchange.path_values = values;
@@ -46,13 +56,19 @@ impl Endpoint for Router<'_> {
                     .run(exchange)
                     .await
             }
-            Lookup::MethodNotAllowed(allowed) => Err(GatewayError::new(
-                ErrorKind::MethodNotAllowed(allowed),
-                format!(
-                    "method {} is not allowed on {}",
-                    exchange.method, exchange.path
-                ),
-            )),
+            Lookup::MethodNotAllowed(mut allowed) => {
+                if allowed.contains(&http::Method::GET) && !allowed.contains(&http::Method::HEAD) {
+                    allowed.push(http::Method::HEAD);
+                    allowed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                }
+                Err(GatewayError::new(
+                    ErrorKind::MethodNotAllowed(allowed),
+                    format!(
+                        "method {} is not allowed on {}",
+                        exchange.method, exchange.path
+                    ),
+                ))
+            }
             Lookup::NotFound => Err(GatewayError::new(
                 ErrorKind::RouteNotFound,
                 format!(

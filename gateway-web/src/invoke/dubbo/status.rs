@@ -11,7 +11,7 @@ pub fn to_error(err: DubboError, target: &str) -> GatewayError {
             ErrorKind::DeadlineExceeded,
             format!(
                 "{target} did not answer within {}",
-                humantime::format_duration(after)
+                crate::error::readable(after)
             ),
         ),
         DubboError::NoProvider(what) => GatewayError::new(
