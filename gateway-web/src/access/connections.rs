@@ -28,7 +28,8 @@ pub struct ConnectionLimits {
     /// Open connections one client address may hold; more are closed at once. 0: no cap (behind a
     /// load balancer every connection comes from its few addresses).
     pub per_ip: usize,
-    /// The longest a request's head may take to arrive (HTTP/1.1).
+    /// The longest a request's head may take to arrive (HTTP/1.1). hyper starts the clock when the
+    /// connection is ready for its next request, so this also bounds an idle keep-alive connection.
     pub header_read_timeout: Duration,
     /// The longest a request's body may take to arrive once it is read (408 after).
     pub body_read_timeout: Duration,
