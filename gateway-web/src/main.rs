@@ -47,7 +47,7 @@ struct Flags {
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     header_read_timeout: Duration,
     /// The longest a request's body may take to arrive (408 after).
-    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     body_read_timeout: Duration,
     /// How often the config file is checked for changes.
     #[arg(long, default_value = "1s", value_parser = humantime::parse_duration)]

@@ -36,9 +36,26 @@ async fn routing_mistakes() {
         .to_string();
     expect_error(wrong, 405, "method_not_allowed").await;
     assert_eq!(
-        allow, "GET, HEAD, POST",
-        "Allow lists the methods the path has (HEAD with every GET)"
+        allow, "GET, HEAD, OPTIONS, POST",
+        "Allow lists the methods the path has (HEAD with every GET, OPTIONS everywhere)"
     );
+    let options = gw
+        .client
+        .request(http::Method::OPTIONS, gw.url("/v1/shelves"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(options.status(), 204);
+    assert_eq!(options.headers()["allow"], "GET, HEAD, OPTIONS, POST");
+    assert!(options.headers().contains_key("x-request-id"));
+    // No route at all is still a 404, whatever the method.
+    let nowhere = gw
+        .client
+        .request(http::Method::OPTIONS, gw.url("/nope"))
+        .send()
+        .await
+        .unwrap();
+    expect_error(nowhere, 404, "route_not_found").await;
 }
 
 #[tokio::test]

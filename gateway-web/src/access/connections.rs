@@ -40,7 +40,7 @@ impl Default for ConnectionLimits {
         ConnectionLimits {
             per_ip: 256,
             header_read_timeout: Duration::from_secs(10),
-            body_read_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(10),
         }
     }
 }

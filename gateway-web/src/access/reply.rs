@@ -44,6 +44,20 @@ impl Reply {
         }
     }
 
+    /// The answer to an `OPTIONS` for a routed path: 204 and the methods it allows.
+    pub fn allowing(methods: &[http::Method]) -> Self {
+        let mut reply = Reply::empty_no_content();
+        let allow = methods
+            .iter()
+            .map(http::Method::as_str)
+            .collect::<Vec<_>>()
+            .join(", ");
+        if let Ok(value) = HeaderValue::from_str(&allow) {
+            reply.headers.insert(header::ALLOW, value);
+        }
+        reply
+    }
+
     /// A 200 that streams, with the given media type.
     pub fn stream(
         content_type: &'static str,

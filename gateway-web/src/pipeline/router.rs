@@ -59,7 +59,15 @@ impl Endpoint for Router<'_> {
             Lookup::MethodNotAllowed(mut allowed) => {
                 if allowed.contains(&http::Method::GET) && !allowed.contains(&http::Method::HEAD) {
                     allowed.push(http::Method::HEAD);
-                    allowed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                }
+                // OPTIONS is answered for every routed path: what it allows, no body. Not a CORS
+                // preflight that got here: no policy of the route it asks about allows it, and a
+                // 204 would read as a yes.
+                allowed.push(http::Method::OPTIONS);
+                allowed.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+                allowed.dedup();
+                if exchange.method == http::Method::OPTIONS && !is_preflight(&exchange) {
+                    return Ok(Reply::allowing(&allowed));
                 }
                 Err(GatewayError::new(
                     ErrorKind::MethodNotAllowed(allowed),
