@@ -254,3 +254,37 @@ async fn a_bad_initial_config_is_refused_with_a_clear_reason() {
     let err = Gateway::try_start(&broken).await.err().expect("refused");
     assert!(format!("{err:#}").contains("no method `Ekho`"), "{err:#}");
 }
+
+#[tokio::test]
+async fn text_that_is_not_utf8_once_percent_decoded_is_refused_not_replaced() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    for path in [
+        "/v1/echo/%FF",
+        "/v1/echo/caf%C3",
+        "/v1/echo/x?tenant=%FE",
+        "/v1/echo/x?%C0=1",
+    ] {
+        let body = expect_error(
+            gw.client.get(gw.url(path)).send().await.unwrap(),
+            400,
+            "invalid_argument",
+        )
+        .await;
+        assert!(
+            body["message"].as_str().unwrap().contains("not UTF-8"),
+            "{path}: {body}"
+        );
+    }
+    // Valid UTF-8, percent-encoded, arrives as the text it encodes.
+    let reply: serde_json::Value = gw
+        .client
+        .get(gw.url("/v1/echo/caf%C3%A9"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["request"]["message"], "café");
+}

@@ -43,6 +43,9 @@ pub struct Exchange {
     pub path_values: Vec<String>,
     /// The matched route as published (`GET /v1/shelves/{shelf}`), set by the router.
     pub route: Option<Arc<str>>,
+    /// Why the request cannot be read (a path segment or query component that is not UTF-8 once
+    /// percent-decoded): the router refuses it with 400 before anything else runs.
+    pub malformed: Option<String>,
     body: BodyState,
 }
 
@@ -87,6 +90,7 @@ impl Exchange {
         let client_ip = remote.map(|peer| proxies.client_ip(peer.ip(), &parts.headers));
         let path = parts.uri.path().to_string();
         let query = parts.uri.query().map(parse_query).unwrap_or_default();
+        let malformed = not_utf8(&path, parts.uri.query());
         let host = parts
             .uri
             .host()
@@ -115,6 +119,7 @@ impl Exchange {
             timeout: None,
             path_values: Vec::new(),
             route: None,
+            malformed,
             body: BodyState::Unread {
                 body,
                 limit: body_limit,
@@ -192,6 +197,7 @@ impl Exchange {
             timeout: self.timeout,
             path_values: self.path_values.clone(),
             route: self.route.clone(),
+            malformed: self.malformed.clone(),
             body: BodyState::Read(body.clone()),
         })
     }
@@ -279,6 +285,30 @@ fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The first path segment or query component that is not UTF-8 once percent-decoded, as a message. A
+/// string field must not receive U+FFFD in place of what the client sent, so such a request is refused
+/// rather than decoded lossily. Costs nothing for the usual request, which has no `%` at all.
+fn not_utf8(path: &str, query: Option<&str>) -> Option<String> {
+    let invalid = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8()
+            .is_err()
+    };
+    if path.contains('%')
+        && let Some(segment) = path.split('/').find(|s| invalid(s))
+    {
+        return Some(format!(
+            "the path segment `{segment}` is not UTF-8 once percent-decoded"
+        ));
+    }
+    let query = query.filter(|q| q.contains('%'))?;
+    query
+        .split('&')
+        .flat_map(|pair| pair.split('='))
+        .find(|part| invalid(part))
+        .map(|part| format!("the query component `{part}` is not UTF-8 once percent-decoded"))
+}
+
 /// Decodes a query component: `+` is a space, `%XX` a byte; invalid UTF-8 is replaced, never refused.
 pub fn decode_component(text: &str) -> String {
     let spaced = text.replace('+', " ");
@@ -312,6 +342,15 @@ mod tests {
                 ("d".into(), "%ZZ".into()),
             ]
         );
+    }
+
+    #[test]
+    fn components_that_are_not_utf8_once_decoded_are_named() {
+        assert_eq!(not_utf8("/v1/echo/caf%C3%A9", Some("q=%E2%9C%93")), None);
+        assert_eq!(not_utf8("/v1/echo/plain", None), None);
+        assert!(not_utf8("/v1/echo/%FF", None).is_some_and(|m| m.contains("`%FF`")));
+        assert!(not_utf8("/v1/x", Some("a=1&b=%C3")).is_some_and(|m| m.contains("`%C3`")));
+        assert!(not_utf8("/v1/x", Some("%FE=1")).is_some());
     }
 
     #[test]
