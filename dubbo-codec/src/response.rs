@@ -111,13 +111,24 @@ fn string_pairs(map: Value) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The text of a non-OK answer: a hessian2 string as Dubbo writes it, else the bytes as UTF-8.
+/// The text of a non-OK answer: a hessian2 string as Dubbo writes it, else the bytes as UTF-8. Some
+/// providers (dubbo.ts) put a response flag before it and the attachments map after it, as in an OK
+/// answer; neither is part of the text.
 pub fn error_text(body: &[u8]) -> String {
     let mut decoder = Decoder::new(body);
-    match decoder.read() {
-        Ok(Value::String(text)) if decoder.is_empty() => text,
-        Ok(Value::Null) if decoder.is_empty() => String::new(),
-        _ => String::from_utf8_lossy(body).trim().to_string(),
+    let mut first = decoder.read();
+    if matches!(first, Ok(Value::Int(0..=5))) {
+        first = decoder.read();
+    }
+    let text = match first {
+        Ok(Value::String(text)) => text,
+        Ok(Value::Null) => String::new(),
+        _ => return String::from_utf8_lossy(body).trim().to_string(),
+    };
+    if decoder.is_empty() || matches!(decoder.read(), Ok(Value::Map(_)) if decoder.is_empty()) {
+        text
+    } else {
+        String::from_utf8_lossy(body).trim().to_string()
     }
 }
 
@@ -172,6 +183,23 @@ pub fn is_value_or_null(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_text_leaves_the_attachments_out() {
+        // "no user 404", then {"dubbo": "2.0.2"}, as a Java provider answers status 70.
+        let body = [&b"\x0bno user 404"[..], b"H\x05dubbo\x052.0.2Z"].concat();
+        assert_eq!(error_text(&body), "no user 404");
+        // dubbo.ts: the flag of an exception with attachments (3) first.
+        let flagged = [&b"\x93"[..], &body].concat();
+        assert_eq!(error_text(&flagged), "no user 404");
+        assert_eq!(error_text(b"\x04oops"), "oops");
+        assert_eq!(error_text(b"plain text"), "plain text");
+        // A string followed by something that is not attachments is not trusted as one.
+        assert_eq!(
+            error_text(b"\x02hi\x91"),
+            String::from_utf8_lossy(b"\x02hi\x91").trim()
+        );
+    }
 
     #[test]
     fn bodies_decode_as_written() {
