@@ -8,6 +8,7 @@ One gateway per variant on the same 1,000-API config, the bench API behind:
     signature      the partner scheme, every request signed afresh, nonces recorded in Redis (127.0.0.1:6379)
     limit_exact    api_key + a per-consumer minute limit counted in Redis per request + a circuit breaker
     limit_batched  the same limit in batched mode (a Redis call per 100 requests) + the breaker
+    resilience     request rules, a bulkhead, a timeout, retries and a fallback (no Redis)
 (the limit variants' reference is api_key: a per-consumer limit needs the consumer)
 
 Layout as ../shared/docs/benchmarks.md describes: gateway (--workers 1) and the tonic backend on CPU0,
@@ -34,7 +35,7 @@ from measure import CLK_TCK, ROOT, TARGET, busy_fraction, cpu_ticks, free_port, 
 API_KEY = "bench-api-key-0123456789abcdef"
 SECRET = "bench-shared-secret-0123456789"
 JWT_SECRET = "bench-jwt-secret-0123456789abcdef"
-VARIANTS = ["none", "api_key", "jwt", "signature", "limit_exact", "limit_batched"]
+VARIANTS = ["none", "api_key", "jwt", "signature", "limit_exact", "limit_batched", "resilience"]
 # High enough never to refuse a bench request; a fresh name per process, so runs never share a count.
 LIMIT = "{ name: bench-%d, limit: 1000000000, every: 1m, per: [consumer] }" % os.getpid()
 BREAKER = "{ kind: circuit_breaker, failures: [unavailable, timeout] }"
@@ -46,6 +47,8 @@ POLICIES = {
     "signature": "[{ kind: signature, signed_headers: [content-type], clock_skew: 5m }]",
     "limit_exact": "[{ kind: api_key }, { kind: rate_limit, limits: [%s] }, %s]" % (LIMIT, BREAKER),
     "limit_batched": "[{ kind: api_key }, { kind: rate_limit, mode: batched, batch: 100, limits: [%s] }, %s]" % (LIMIT, BREAKER),
+    "resilience": "[{ kind: request_rules, deny_user_agents: ['*sqlmap*'] }, { kind: concurrency, max_in_flight: 256 },"
+    " { kind: timeout, limit: 5s }, { kind: retry, attempts: 2 }, { kind: fallback, on: [circuit_open, unavailable] }]",
 }
 REFERENCE = {"limit_exact": "api_key", "limit_batched": "api_key"}
 

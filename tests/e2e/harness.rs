@@ -478,22 +478,20 @@ impl PrivateRedis {
 
     /// On `port`: a Redis that comes back where it was (empty: it keeps nothing on disk).
     pub async fn start_on(port: u16) -> PrivateRedis {
-        let child = tokio::process::Command::new("redis-server")
-            .args([
+        let port_text = port.to_string();
+        let child = redis_server(
+            &[
                 "--port",
-                &port.to_string(),
+                &port_text,
                 "--bind",
                 "127.0.0.1",
                 "--save",
                 "",
                 "--appendonly",
                 "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("redis-server is installed");
+            ],
+            Path::new("."),
+        );
         wait_for_port(port).await;
         PrivateRedis {
             url: format!("redis://127.0.0.1:{port}"),
@@ -528,4 +526,17 @@ pub async fn wait_for_port(port: u16) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("nothing listens on port {port}");
+}
+
+/// A `redis-server` of the test's own with these arguments, run in `dir` (where a cluster node writes
+/// its state); killed when dropped.
+pub fn redis_server(args: &[&str], dir: &Path) -> tokio::process::Child {
+    tokio::process::Command::new("redis-server")
+        .args(args)
+        .current_dir(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("redis-server is installed")
 }

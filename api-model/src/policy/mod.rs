@@ -31,8 +31,9 @@ pub use auth::{
 pub use cors::{Cors, OriginPattern};
 pub use ip_rules::{Cidr, IpRules, canonical};
 pub use traffic::{
-    CircuitBreaker, Concurrency, FAILURE_CLASSES, FALLBACK_CLASSES, Fallback, GRPC_CODES, Limit,
-    LimitFallback, LimitMode, RateLimit, RequestRules, Retry, Timeout, glob_matches,
+    CircuitBreaker, Concurrency, Dimension, FAILURE_CLASSES, FALLBACK_CLASSES, Fallback,
+    GRPC_CODES, Limit, LimitFallback, LimitMode, RateLimit, RequestRules, Retry, Timeout,
+    glob_matches,
 };
 
 /// One policy. Closed: a `kind` the gateway does not know is refused when the document is read.

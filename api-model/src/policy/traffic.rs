@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 pub struct RateLimit {
     pub limits: Vec<Limit>,
     /// `exact`: every decision is one Redis script. `batched`: each node takes a lease of `batch`
-    /// requests at a time and decides locally until it is spent, so Redis sees one call per lease; the
-    /// count can run over by at most `batch` per node. For high limits.
+    /// requests at a time and decides locally until it is spent, so Redis sees one call per lease; a
+    /// lease is counted when taken, so the count never runs over, and falls short by at most what the
+    /// nodes hold unspent when a window ends. For high limits.
     #[serde(default)]
     pub mode: LimitMode,
     /// Requests per lease in `batched` mode (default: 1 % of the smallest limit, at least 1).
@@ -37,10 +38,57 @@ pub struct Limit {
     /// What is counted apart: `consumer`, `api`, `route`, `ip`, `header:NAME`. Empty: one count for
     /// every request the policy sees.
     #[serde(default)]
-    pub per: Vec<String>,
+    pub per: Vec<Dimension>,
     /// Count only requests no authentication policy identified (per-IP limits on anonymous traffic).
     #[serde(default)]
     pub only_anonymous: bool,
+}
+
+/// One thing a limit counts apart by, written as text (`consumer`, `header:x-tenant`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Dimension {
+    /// The authenticated consumer; an anonymous caller counts by its address.
+    Consumer,
+    Api,
+    /// The route as published (`GET /v1/shelves/{shelf}`).
+    Route,
+    Ip,
+    /// A request header's value (by its name, lowercased).
+    Header(String),
+}
+
+impl TryFrom<String> for Dimension {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Ok(match text.as_str() {
+            "consumer" => Dimension::Consumer,
+            "api" => Dimension::Api,
+            "route" => Dimension::Route,
+            "ip" => Dimension::Ip,
+            other => match other.strip_prefix("header:") {
+                Some(name) if !name.is_empty() => Dimension::Header(name.to_ascii_lowercase()),
+                _ => {
+                    return Err(format!(
+                        "`{other}` is not one of consumer, api, route, ip, header:NAME"
+                    ));
+                }
+            },
+        })
+    }
+}
+
+impl From<Dimension> for String {
+    fn from(dimension: Dimension) -> String {
+        match dimension {
+            Dimension::Consumer => "consumer".into(),
+            Dimension::Api => "api".into(),
+            Dimension::Route => "route".into(),
+            Dimension::Ip => "ip".into(),
+            Dimension::Header(name) => format!("header:{name}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,15 +139,6 @@ impl RateLimit {
             }
             if limit.every.as_millis() == 0 {
                 problems.push(format!("{what}: every must be at least 1ms"));
-            }
-            for key in &limit.per {
-                let ok = matches!(key.as_str(), "consumer" | "api" | "route" | "ip")
-                    || key.strip_prefix("header:").is_some_and(|h| !h.is_empty());
-                if !ok {
-                    problems.push(format!(
-                        "{what}: `{key}` is not one of consumer, api, route, ip, header:NAME"
-                    ));
-                }
             }
             let label = limit.label();
             if !label
@@ -449,6 +488,27 @@ pub fn glob_matches(pattern: &str, text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dimensions_read_and_write_as_text() {
+        let limit: Limit = serde_json::from_str(
+            r#"{"limit": 1, "every": "1m", "per": ["consumer", "header:X-Tenant"]}"#,
+        )
+        .expect("parses");
+        assert_eq!(
+            limit.per,
+            [Dimension::Consumer, Dimension::Header("x-tenant".into())]
+        );
+        let written = serde_json::to_value(&limit.per).expect("serialises");
+        assert_eq!(written, serde_json::json!(["consumer", "header:x-tenant"]));
+        for bad in ["planet", "header:", ""] {
+            let text = format!(r#"{{"limit": 1, "every": "1m", "per": ["{bad}"]}}"#);
+            let err = serde_json::from_str::<Limit>(&text)
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains("is not one of"), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn globs() {

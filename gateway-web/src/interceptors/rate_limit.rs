@@ -12,7 +12,7 @@ use std::fmt::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use api_model::policy::{LimitFallback, LimitMode};
+use api_model::policy::{self as spec, LimitFallback, LimitMode};
 use async_trait::async_trait;
 use http::{HeaderName, HeaderValue};
 use sha2::Digest;
@@ -26,6 +26,7 @@ use crate::stores::limiter::{Cell, Decision};
 const POLICY: HeaderName = HeaderName::from_static("ratelimit-policy");
 const STATE: HeaderName = HeaderName::from_static("ratelimit");
 
+/// `api_model`'s dimension with its header name parsed once.
 #[derive(Debug, Clone)]
 enum Dimension {
     Consumer,
@@ -76,22 +77,16 @@ impl RateLimit {
             let per = limit
                 .per
                 .iter()
-                .map(|key| {
-                    Ok(match key.as_str() {
-                        "consumer" => Dimension::Consumer,
-                        "api" => Dimension::Api,
-                        "route" => Dimension::Route,
-                        "ip" => Dimension::Ip,
-                        other => {
-                            let name = other.strip_prefix("header:").ok_or_else(|| {
-                                format!("rate_limit: `{other}` is not a dimension")
-                            })?;
-                            Dimension::Header(
-                                HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
-                                    .map_err(|_| {
-                                        format!("rate_limit: `{name}` is not a header name")
-                                    })?,
-                            )
+                .map(|dimension| {
+                    Ok(match dimension {
+                        spec::Dimension::Consumer => Dimension::Consumer,
+                        spec::Dimension::Api => Dimension::Api,
+                        spec::Dimension::Route => Dimension::Route,
+                        spec::Dimension::Ip => Dimension::Ip,
+                        spec::Dimension::Header(name) => {
+                            Dimension::Header(HeaderName::from_bytes(name.as_bytes()).map_err(
+                                |_| format!("rate_limit: `{name}` is not a header name"),
+                            )?)
                         }
                     })
                 })

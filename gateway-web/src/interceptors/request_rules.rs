@@ -9,7 +9,7 @@ use crate::access::{Exchange, Reply};
 use crate::error::{ErrorKind, GatewayError};
 
 pub struct RequestRules {
-    /// Lowercased `*` patterns.
+    /// `*` patterns, matched without regard to case.
     pub deny_user_agents: Vec<String>,
     pub require_headers: Vec<HeaderName>,
 }

@@ -39,13 +39,16 @@ pub fn fresh(prefix: &str) -> String {
     format!("{prefix}-{nanos}")
 }
 
-/// An echo backend that counts the `Echo` calls reaching it and fails them with UNAVAILABLE while
-/// `failing` is set (or for the next `fail_next` calls); the other methods are the demo's.
+/// An echo backend that counts the `Echo` calls reaching it and fails them while `failing` is set (or
+/// for the next `fail_next` calls), with UNAVAILABLE unless `fail_with` names another code; the other
+/// methods are the demo's.
 #[derive(Clone, Default)]
 struct Flaky {
     calls: Arc<AtomicU64>,
     failing: Arc<AtomicBool>,
     fail_next: Arc<AtomicU64>,
+    /// A gRPC code; 0 means UNAVAILABLE.
+    fail_with: Arc<std::sync::atomic::AtomicI32>,
 }
 
 pub struct FlakyBackend {
@@ -53,6 +56,7 @@ pub struct FlakyBackend {
     pub calls: Arc<AtomicU64>,
     pub failing: Arc<AtomicBool>,
     pub fail_next: Arc<AtomicU64>,
+    pub fail_with: Arc<std::sync::atomic::AtomicI32>,
     _stop: oneshot::Sender<()>,
 }
 
@@ -88,6 +92,7 @@ pub async fn flaky_backend() -> FlakyBackend {
         calls: flaky.calls,
         failing: flaky.failing,
         fail_next: flaky.fail_next,
+        fail_with: flaky.fail_with,
         _stop: stop,
     }
 }
@@ -104,7 +109,11 @@ impl Echo for Flaky {
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
             .is_ok();
         if failing_once || self.failing.load(Ordering::SeqCst) {
-            return Err(Status::unavailable("the flaky backend is failing"));
+            let code = match self.fail_with.load(Ordering::SeqCst) {
+                0 => tonic::Code::Unavailable,
+                code => tonic::Code::from_i32(code),
+            };
+            return Err(Status::new(code, "the flaky backend is failing"));
         }
         EchoService.echo(request).await
     }

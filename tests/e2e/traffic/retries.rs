@@ -2,7 +2,7 @@
 //! than their budget to the backend's load (the backend counts what it receives); a call that may have
 //! been processed is not repeated unless its method is idempotent and the policy says so.
 
-use serde_json::json;
+use std::sync::atomic::Ordering;
 
 use super::{config, echo, flaky_backend};
 use crate::harness::Gateway;
@@ -47,16 +47,33 @@ async fn retries_never_exceed_their_budget() {
 #[tokio::test]
 async fn calls_that_may_have_run_are_repeated_only_when_idempotent_and_allowed() {
     let backend = flaky_backend().await;
-    let policy = "[{ kind: retry, attempts: 3, idempotent_failures: true, backoff: 1ms }]";
-    let gw = Gateway::start(&config(backend.addr, "[]", policy, "[]")).await;
-    // POST /v1/fail with INTERNAL: it may have run, and POST is not idempotent.
-    let response = gw
+    let lenient = "[{ kind: retry, attempts: 3, idempotent_failures: true, backoff: 1ms }]";
+    let gw = Gateway::start(&config(backend.addr, lenient, "[]", "[]")).await;
+    // INTERNAL: the call reached the backend and may have run.
+    backend.fail_with.store(13, Ordering::SeqCst);
+    backend.fail_next.store(1, Ordering::SeqCst);
+    let get = gw.client.get(gw.url("/v1/echo/x")).send().await.unwrap();
+    assert_eq!(get.status(), 200, "a GET is idempotent: tried again");
+    assert_eq!(backend.calls(), 2);
+    backend.fail_next.store(1, Ordering::SeqCst);
+    expect_error(echo(&gw).await, 500, "internal").await;
+    assert_eq!(backend.calls(), 3, "a POST is not repeated");
+
+    // Without `idempotent_failures`, not even the GET is.
+    let strict = Gateway::start(&config(
+        backend.addr,
+        "[{ kind: retry, attempts: 3, backoff: 1ms }]",
+        "[]",
+        "[]",
+    ))
+    .await;
+    backend.fail_next.store(1, Ordering::SeqCst);
+    let get = strict
         .client
-        .post(gw.url("/v1/fail"))
-        .json(&json!({"code": 13, "message": "boom"}))
+        .get(strict.url("/v1/echo/x"))
         .send()
         .await
         .unwrap();
-    expect_error(response, 500, "internal").await;
-    assert_eq!(backend.calls(), 1, "not repeated");
+    expect_error(get, 500, "internal").await;
+    assert_eq!(backend.calls(), 4);
 }

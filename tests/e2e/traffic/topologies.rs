@@ -5,21 +5,10 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 
 use super::{config, flaky_backend, fresh, on_redis};
-use crate::harness::{Gateway, free_port, wait_for_port};
-
-async fn redis_server(args: &[&str], dir: &std::path::Path) -> Child {
-    Command::new("redis-server")
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("redis-server is installed")
-}
+use crate::harness::{Gateway, free_port, redis_server, wait_for_port};
 
 /// Five calls of a limit of 3: three admitted, counted where the URL says.
 async fn three_of_five(url: &str) {
@@ -53,26 +42,23 @@ async fn limits_count_on_a_redis_cluster() {
     for port in &ports {
         let port = port.to_string();
         let conf = format!("nodes-{port}.conf");
-        nodes.push(
-            redis_server(
-                &[
-                    "--port",
-                    &port,
-                    "--bind",
-                    "127.0.0.1",
-                    "--cluster-enabled",
-                    "yes",
-                    "--cluster-config-file",
-                    &conf,
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                ],
-                dir.path(),
-            )
-            .await,
-        );
+        nodes.push(redis_server(
+            &[
+                "--port",
+                &port,
+                "--bind",
+                "127.0.0.1",
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                &conf,
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            dir.path(),
+        ));
     }
     for port in &ports {
         wait_for_port(*port).await;
@@ -119,8 +105,7 @@ async fn limits_count_on_the_primary_a_sentinel_names() {
             "no",
         ],
         dir.path(),
-    )
-    .await;
+    );
     wait_for_port(primary).await;
     let conf = dir.path().join("sentinel.conf");
     std::fs::write(
@@ -130,7 +115,7 @@ async fn limits_count_on_the_primary_a_sentinel_names() {
         ),
     )
     .unwrap();
-    let _sentinel = redis_server(&[conf.to_str().unwrap(), "--sentinel"], dir.path()).await;
+    let _sentinel = redis_server(&[conf.to_str().unwrap(), "--sentinel"], dir.path());
     wait_for_port(sentinel).await;
     three_of_five(&format!("redis+sentinel://127.0.0.1:{sentinel}/gateway")).await;
 }
