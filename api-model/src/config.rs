@@ -8,6 +8,7 @@ use crate::consumer::Consumer;
 use crate::http_rule::HttpRule;
 use crate::mapping::Binding;
 use crate::policy::{Cidr, Policy, RoutePolicies};
+use crate::upstream::{HttpBackend, HttpTarget};
 
 /// Everything a gateway node serves. Standalone mode reads it from YAML; the control plane produces the
 /// same shape for each revision.
@@ -62,6 +63,8 @@ pub enum Protocol {
     Grpc,
     /// Dubbo2 over TCP with hessian2.
     Dubbo,
+    /// Plain HTTP/1.1 or HTTP/2: requests are relayed, not translated.
+    Http,
 }
 
 /// A named set of endpoints speaking one protocol.
@@ -81,6 +84,9 @@ pub struct Backend {
     /// Dubbo settings (only for `protocol: dubbo`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dubbo: Option<DubboBackend>,
+    /// Upstream pool settings (only for `protocol: http`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpBackend>,
 }
 
 /// How a Dubbo backend's providers are found and reached.
@@ -215,6 +221,9 @@ pub struct Api {
     /// The Dubbo method and its typed, named parameters.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dubbo: Option<DubboTarget>,
+    /// Relay to an HTTP backend, with rewrites and header edits; routes come from the `http` rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upstream: Option<HttpTarget>,
     /// The group the API belongs to, so a consumer can be granted the whole group (`group:NAME`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
@@ -255,19 +264,21 @@ pub struct Api {
 }
 
 /// What an API calls: exactly one protocol's target, as [`Api::target`] reads the document's
-/// "exactly one of `grpc` and `dubbo`".
+/// "exactly one of `grpc`, `dubbo` and `upstream`".
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Target<'a> {
     Grpc(&'a GrpcTarget),
     Dubbo(&'a DubboTarget),
+    Http(&'a HttpTarget),
 }
 
 impl Api {
-    /// The one target set; `None` when none or both are (which [`Config::validate`] refuses).
+    /// The one target set; `None` when none or several are (which [`Config::validate`] refuses).
     pub fn target(&self) -> Option<Target<'_>> {
-        match (&self.grpc, &self.dubbo) {
-            (Some(grpc), None) => Some(Target::Grpc(grpc)),
-            (None, Some(dubbo)) => Some(Target::Dubbo(dubbo)),
+        match (&self.grpc, &self.dubbo, &self.upstream) {
+            (Some(grpc), None, None) => Some(Target::Grpc(grpc)),
+            (None, Some(dubbo), None) => Some(Target::Dubbo(dubbo)),
+            (None, None, Some(http)) => Some(Target::Http(http)),
             _ => None,
         }
     }

@@ -12,6 +12,7 @@
 //! - [`mapping`]: explicit parameter bindings (`path.x`, `query.x`, `header.x`, `body`, `body.a.b`).
 //! - [`policy`]: the closed set of policies, attached to the document, an API or some of its routes.
 //! - [`consumer`]: the apps that call APIs, their credentials and grants.
+//! - [`upstream`]: plain HTTP backends (pools, health, balancing) and how an API relays to one.
 //! - [`secret`]: secret values that never print, and where their clear value comes from.
 //! - [`validate`]: whole-document validation with errors that name the offending item.
 
@@ -21,6 +22,7 @@ pub mod http_rule;
 pub mod mapping;
 pub mod policy;
 pub mod secret;
+pub mod upstream;
 pub mod validate;
 
 pub use config::{
@@ -32,4 +34,5 @@ pub use http_rule::{HttpMethod, HttpRule};
 pub use mapping::{Binding, Source, SourceParseError};
 pub use policy::{Policy, RoutePolicies};
 pub use secret::{Secret, SecretRef};
+pub use upstream::{HttpBackend, HttpTarget};
 pub use validate::ValidationError;

@@ -60,6 +60,17 @@ impl Config {
                     backend.name
                 ));
             }
+            if backend.http.is_some() && backend.protocol != Protocol::Http {
+                problems.push(format!(
+                    "backend `{}`: `http` settings need protocol http",
+                    backend.name
+                ));
+            }
+            if let Some(http) = &backend.http {
+                for problem in http.problems(&backend.endpoints) {
+                    problems.push(format!("backend `{}`: {problem}", backend.name));
+                }
+            }
             if backend.endpoints.iter().any(|e| e.trim().is_empty()) {
                 problems.push(format!("backend `{}`: an endpoint is empty", backend.name));
             }
@@ -188,8 +199,37 @@ impl Config {
                 }
                 check_dubbo(name, dubbo, problems);
             }
+            Some(Target::Http(target)) => {
+                if protocol.is_some_and(|p| p != Protocol::Http) {
+                    problems.push(format!(
+                        "api `{name}`: an upstream target needs an http backend"
+                    ));
+                }
+                if api.http.is_none() {
+                    problems.push(format!(
+                        "api `{name}`: an upstream api needs an `http` rule (its routes)"
+                    ));
+                }
+                if !api.mapping.is_empty() {
+                    problems.push(format!(
+                        "api `{name}`: an upstream api relays the request; use `upstream.request_headers`, not `mapping`"
+                    ));
+                }
+                if target.path.is_some() && target.strip_prefix.is_some() {
+                    problems.push(format!(
+                        "api `{name}`: set at most one of upstream.path and upstream.strip_prefix"
+                    ));
+                }
+                if let Some(path) = target.path.as_deref().or(target.strip_prefix.as_deref())
+                    && !path.starts_with('/')
+                {
+                    problems.push(format!(
+                        "api `{name}`: upstream path `{path}` must start with `/`"
+                    ));
+                }
+            }
             None => problems.push(format!(
-                "api `{name}`: set exactly one of `grpc` and `dubbo`"
+                "api `{name}`: set exactly one of `grpc`, `dubbo` and `upstream`"
             )),
         }
         if let Some(rule) = &api.http {

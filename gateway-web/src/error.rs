@@ -42,6 +42,12 @@ pub enum ErrorKind {
     BackendOverloaded,
     /// The provider answered with a failure status of no more specific kind (502).
     BackendError,
+    /// An HTTP upstream refused the connection or broke it (502, `backend_unavailable`, as nginx and
+    /// Envoy answer). `sent` says whether the request may have reached it: a refused connection did
+    /// not, so a retry is always safe; a reset after sending is not.
+    UpstreamFailed { sent: bool },
+    /// Every endpoint of an HTTP upstream is ejected or failed its health check (503).
+    NoHealthyUpstream,
     /// The call's deadline passed before the backend answered (504).
     DeadlineExceeded,
     /// No credential, or one that proves nothing (401). `challenge` is the `WWW-Authenticate` value
@@ -166,6 +172,8 @@ impl GatewayError {
             ErrorKind::Backend(_)
             | ErrorKind::BackendUnavailable
             | ErrorKind::BadGateway
+            | ErrorKind::UpstreamFailed { .. }
+            | ErrorKind::NoHealthyUpstream
             | ErrorKind::BackendException { .. }
             | ErrorKind::ServiceNotFound
             | ErrorKind::ServiceError
@@ -189,7 +197,8 @@ impl GatewayError {
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::Backend(code) => grpc_to_http(*code),
             ErrorKind::BackendUnavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
+            ErrorKind::BadGateway | ErrorKind::UpstreamFailed { .. } => StatusCode::BAD_GATEWAY,
+            ErrorKind::NoHealthyUpstream => StatusCode::SERVICE_UNAVAILABLE,
             ErrorKind::BackendException { mapped } => mapped
                 .and_then(|status| StatusCode::from_u16(status).ok())
                 .unwrap_or(StatusCode::BAD_GATEWAY),
@@ -227,6 +236,8 @@ impl GatewayError {
             ErrorKind::Backend(code) => grpc_code_name(*code),
             ErrorKind::BackendUnavailable => "backend_unavailable",
             ErrorKind::BadGateway => "bad_gateway",
+            ErrorKind::UpstreamFailed { .. } => "backend_unavailable",
+            ErrorKind::NoHealthyUpstream => "no_healthy_upstream",
             ErrorKind::BackendException { .. } => "backend_exception",
             ErrorKind::ServiceNotFound => "service_not_found",
             ErrorKind::ServiceError => "service_error",

@@ -73,6 +73,7 @@ async fn readyz(State(state): State<Arc<GatewayState>>) -> Response {
         "nonce_refusals": services.nonces.refusals.load(std::sync::atomic::Ordering::Relaxed),
     });
     body["traffic"] = crate::stores::traffic_status(services);
+    body["upstreams"] = state.build_context.upstreams.status();
     let mut response = axum::Json(body).into_response();
     if snapshot.revision.is_empty() {
         *response.status_mut() = NOT_READY;

@@ -8,6 +8,7 @@ mod harness;
 mod bad_input;
 mod deadlines;
 mod dubbo;
+mod http_upstreams;
 mod postgres_source;
 mod python_peer;
 mod reload;

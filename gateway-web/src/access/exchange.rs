@@ -19,6 +19,8 @@ pub struct Exchange {
     /// Set by the request-id interceptor before anything else runs.
     pub request_id: String,
     pub method: Method,
+    /// The HTTP version the client spoke (a relay's `Via` names it).
+    pub version: http::Version,
     /// The request target as sent (signatures cover its authority and raw query).
     pub uri: http::Uri,
     /// The raw (still percent-encoded) path.
@@ -66,6 +68,8 @@ enum BodyState {
         timeout: Option<Duration>,
     },
     Read(Bytes),
+    /// Handed to an HTTP upstream as a stream: gone.
+    Relayed,
 }
 
 impl Exchange {
@@ -106,6 +110,7 @@ impl Exchange {
         Exchange {
             request_id: String::new(),
             method: parts.method,
+            version: parts.version,
             uri: parts.uri,
             path,
             query,
@@ -150,6 +155,12 @@ impl Exchange {
         let state = std::mem::replace(&mut self.body, BodyState::Read(Bytes::new()));
         let bytes = match state {
             BodyState::Read(bytes) => bytes,
+            BodyState::Relayed => {
+                self.body = BodyState::Relayed;
+                return Err(GatewayError::internal(
+                    "the request body was relayed already",
+                ));
+            }
             BodyState::Unread {
                 body,
                 limit,
@@ -175,6 +186,33 @@ impl Exchange {
         Ok(bytes)
     }
 
+    /// The body to relay as it arrives, never held whole: what was read already, or the stream, cut
+    /// at `limit` bytes (the node's body limit when `None`); over it the relay fails with 413. A
+    /// declared length over the limit is refused before a byte is read.
+    pub fn relay_body(&mut self, limit: Option<u64>) -> Result<Body, GatewayError> {
+        match std::mem::replace(&mut self.body, BodyState::Relayed) {
+            BodyState::Read(bytes) => Ok(Body::from(bytes)),
+            BodyState::Relayed => Err(GatewayError::internal(
+                "the request body was relayed already",
+            )),
+            BodyState::Unread {
+                body,
+                limit: node_limit,
+                ..
+            } => {
+                let limit = limit.unwrap_or(node_limit as u64);
+                if http_body::Body::size_hint(&body).lower() > limit {
+                    return Err(GatewayError::new(
+                        ErrorKind::PayloadTooLarge,
+                        format!("request body is larger than {limit} bytes"),
+                    ));
+                }
+                let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+                Ok(Body::new(http_body_util::Limited::new(body, limit)))
+            }
+        }
+    }
+
     /// A second exchange for the same request, to call again (a retry): only once the body has been
     /// read, since an unread body can be consumed once. `None` before that.
     pub fn try_clone(&self) -> Option<Exchange> {
@@ -184,6 +222,7 @@ impl Exchange {
         Some(Exchange {
             request_id: self.request_id.clone(),
             method: self.method.clone(),
+            version: self.version,
             uri: self.uri.clone(),
             path: self.path.clone(),
             query: self.query.clone(),
@@ -237,7 +276,7 @@ impl Exchange {
     pub fn body_if_read(&self) -> Option<&Bytes> {
         match &self.body {
             BodyState::Read(bytes) => Some(bytes),
-            BodyState::Unread { .. } => None,
+            BodyState::Unread { .. } | BodyState::Relayed => None,
         }
     }
 

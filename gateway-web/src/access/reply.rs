@@ -18,6 +18,9 @@ pub enum ReplyBody {
     Full(Bytes),
     /// Server streaming: chunks are written as they come (NDJSON lines or SSE events).
     Stream(BoxStream<'static, Result<Bytes, Infallible>>),
+    /// An HTTP upstream's body, relayed as it arrives; an error mid-way cuts the connection, as a
+    /// proxy must when it cannot finish a message it started.
+    Relay(Body),
 }
 
 impl Reply {
@@ -78,6 +81,7 @@ impl IntoResponse for Reply {
         let body = match self.body {
             ReplyBody::Full(bytes) => Body::from(bytes),
             ReplyBody::Stream(chunks) => Body::from_stream(chunks),
+            ReplyBody::Relay(body) => body,
         };
         let mut response = (self.status, body).into_response();
         response.headers_mut().extend(self.headers);

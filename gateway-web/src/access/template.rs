@@ -105,6 +105,48 @@ impl PathTemplate {
     pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }
+
+    /// The variables' values as they appear in a path this template matched, still percent-encoded:
+    /// what a rewrite relays upstream, so an encoded `/` or `%` reaches it as the client sent it.
+    /// A `**` variable spans the rest of the path; an unmatched variable is empty.
+    pub fn raw_values<'p>(&self, path: &'p str) -> Vec<&'p str> {
+        let rest = path.strip_prefix('/').unwrap_or(path);
+        let rest = match &self.verb {
+            Some(verb) => rest
+                .strip_suffix(verb.as_str())
+                .and_then(|r| r.strip_suffix(':'))
+                .unwrap_or(rest),
+            None => rest,
+        };
+        // Byte offsets where each segment starts, and the end of the last.
+        let mut starts = vec![0];
+        starts.extend(rest.match_indices('/').map(|(i, _)| i + 1));
+        let end_of = |segment: usize| {
+            starts
+                .get(segment + 1)
+                .map(|next| next - 1)
+                .unwrap_or(rest.len())
+        };
+        self.variables
+            .iter()
+            .map(|variable| {
+                let range = variable.segment_range();
+                let to_end =
+                    self.segments.get(range.end.wrapping_sub(1)) == Some(&Segment::DoubleStar);
+                let last = if to_end {
+                    starts.len() - 1
+                } else {
+                    range.end.saturating_sub(1)
+                };
+                match starts.get(range.start) {
+                    Some(&from) if last >= range.start => {
+                        rest.get(from..end_of(last)).unwrap_or("")
+                    }
+                    _ => "",
+                }
+            })
+            .collect()
+    }
 }
 
 impl std::fmt::Display for PathTemplate {
@@ -373,5 +415,16 @@ mod tests {
             assert_eq!(err.problem, problem, "{text}");
             assert!(err.to_string().contains(&format!("`{text}`")), "{err}");
         }
+    }
+
+    #[test]
+    fn raw_values_keep_the_encoding_the_client_sent() {
+        let template = PathTemplate::parse("/api/{id}/files/{rest=**}").expect("template");
+        assert_eq!(
+            template.raw_values("/api/a%2Fb/files/x/y%20z/w"),
+            vec!["a%2Fb", "x/y%20z/w"]
+        );
+        let verb = PathTemplate::parse("/v1/{name=shelves/*}:archive").expect("template");
+        assert_eq!(verb.raw_values("/v1/shelves/7:archive"), vec!["shelves/7"]);
     }
 }

@@ -7,9 +7,11 @@
 //!
 //! - `grpc`: JSON → request message → unary or server-streaming call → JSON (`streaming`: NDJSON/SSE).
 //! - `dubbo`: typed, named arguments → direct or generic invocation → JSON, or the mapped exception.
+//! - `http`: the request relayed to an upstream pool (rewritten, headers edited), streamed both ways.
 
 mod dubbo;
 mod grpc;
+mod http;
 mod streaming;
 
 use async_trait::async_trait;
@@ -17,6 +19,7 @@ use bytes::Bytes;
 
 pub use dubbo::{DubboCall, DubboPlan};
 pub use grpc::{GrpcCall, GrpcPlan};
+pub use http::{HttpCall, HttpPlan};
 
 use crate::access::{Exchange, Reply};
 use crate::error::GatewayError;
@@ -26,6 +29,7 @@ use crate::interceptors::Endpoint;
 pub enum Call {
     Grpc(GrpcCall),
     Dubbo(DubboCall),
+    Http(HttpCall),
 }
 
 #[async_trait]
@@ -34,6 +38,7 @@ impl Endpoint for Call {
         match self {
             Call::Grpc(call) => call.call(exchange).await,
             Call::Dubbo(call) => call.call(exchange).await,
+            Call::Http(call) => call.call(exchange).await,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `Plan` → `Snapshot`: the step of a build that reaches the network. Each gRPC backend gets its pooled
-//! channel (pre-warmed when it answers), each Dubbo API a client over its providers (static, or a
+//! channel (pre-warmed when it answers), each HTTP backend its upstream pool (client, health checks),
+//! each Dubbo API a client over its providers (static, or a
 //! watched ZooKeeper registry, whose first listing is awaited). Pools outlive snapshots, so an unchanged
 //! backend is not reconnected.
 
@@ -11,7 +12,7 @@ use tonic::transport::Channel;
 
 use super::plan::{CallPlan, DubboClientPlan, Plan};
 use super::{BuildContext, BuildError};
-use crate::call::{Call, DubboCall, GrpcCall};
+use crate::call::{Call, DubboCall, GrpcCall, HttpCall};
 use crate::invoke::dubbo::{Balance, ClientSettings, DubboClient, Provider, ProviderSet};
 use crate::invoke::grpc::GrpcClient;
 use crate::snapshot::{Route, Snapshot};
@@ -32,6 +33,20 @@ pub async fn instantiate(
         {
             match context.channels.channel(&plan.backends[*backend]).await {
                 Ok(channel) => channels[*backend] = Some(channel),
+                Err(problem) => problems.push(problem),
+            }
+        }
+    }
+    let mut upstreams = vec![None; plan.backends.len()];
+    for route in plan.routes.targets() {
+        if let CallPlan::Http { backend, .. } = &route.call
+            && upstreams[*backend].is_none()
+        {
+            match context
+                .upstreams
+                .upstream(&plan.backends[*backend], &context.base_dir)
+            {
+                Ok(upstream) => upstreams[*backend] = Some(upstream),
                 Err(problem) => problems.push(problem),
             }
         }
@@ -61,6 +76,12 @@ pub async fn instantiate(
                 plan,
                 client: dubbo[client].clone(),
             }),
+            CallPlan::Http { backend, plan } => Call::Http(HttpCall {
+                plan,
+                upstream: upstreams[backend]
+                    .clone()
+                    .ok_or_else(|| BuildError::one("an HTTP route lost its upstream"))?,
+            }),
         };
         Ok::<_, BuildError>(Arc::new(Route {
             api: route.api,
@@ -69,6 +90,7 @@ pub async fn instantiate(
         }))
     })?;
     context.channels.retain(&plan.backends);
+    context.upstreams.retain(&plan.backends);
     Ok(Snapshot {
         revision,
         built_at: SystemTime::now(),

@@ -10,11 +10,12 @@
 //! 3. `instantiate`: plan → snapshot by attaching clients (gRPC channels, Dubbo connections,
 //!    ZooKeeper watches) from pools that outlive snapshots.
 //!
-//! Layout: `rule` (one HTTP binding → verb + template, for every protocol), `grpc_api` and `dubbo_api`
-//! (one API → its route plans), `policies` (which policies apply to a route), `plan`, `instantiate`.
+//! Layout: `rule` (one HTTP binding → verb + template, for every protocol), `grpc_api`, `dubbo_api`
+//! and `http_api` (one API → its route plans), `policies` (which policies apply to a route), `plan`, `instantiate`.
 
 mod dubbo_api;
 mod grpc_api;
+mod http_api;
 mod instantiate;
 mod plan;
 mod policies;
@@ -34,6 +35,7 @@ use crate::interceptors::chain::ChainContext;
 use crate::invoke::dubbo::DubboPool;
 use crate::invoke::dubbo::registry::Registries;
 use crate::invoke::grpc::ChannelPool;
+use crate::invoke::http::UpstreamPool;
 use crate::snapshot::Snapshot;
 use crate::stores::Services;
 
@@ -55,6 +57,8 @@ pub struct BuildContext {
     pub dubbo: DubboPool,
     /// Registry sessions and watchers, likewise.
     pub registries: Registries,
+    /// HTTP upstreams (connections, health, ejections), likewise.
+    pub upstreams: UpstreamPool,
     /// What policies share beyond a snapshot: Redis, nonces, JWKS, the secret key.
     pub services: Services,
 }
@@ -136,7 +140,12 @@ pub fn compile(config: &Config, pools: &Pools, services: &Services) -> Result<Pl
                 let client = dubbo_clients.len() - 1;
                 dubbo_api::add_routes(api, target, client, &mut chains, &mut routes)
             }
-            // `validate` already refused an API with neither or both.
+            Some(Target::Http(target)) => UpstreamPool::check(&config.backends[backend])
+                .map_err(BuildError::one)
+                .and_then(|()| {
+                    http_api::add_routes(api, target, backend, &mut chains, &mut routes)
+                }),
+            // `validate` already refused an API with no target or several.
             None => Ok(()),
         };
         if let Err(err) = added {

@@ -8,13 +8,13 @@ use api_model::{Backend, DubboTarget};
 
 use crate::access::RouteTable;
 use crate::access::client_ip::TrustedProxies;
-use crate::call::{DubboPlan, GrpcPlan};
+use crate::call::{DubboPlan, GrpcPlan, HttpPlan};
 use crate::snapshot::ApiRuntime;
 
 pub struct Plan {
     pub routes: RouteTable<RoutePlan>,
     pub api_count: usize,
-    /// The revision's backends; gRPC routes refer to them by index.
+    /// The revision's backends; gRPC and HTTP routes refer to them by index.
     pub backends: Vec<Backend>,
     /// One Dubbo client per Dubbo API; Dubbo routes refer to them by index.
     pub dubbo_clients: Vec<DubboClientPlan>,
@@ -32,6 +32,7 @@ pub struct RoutePlan {
 pub enum CallPlan {
     Grpc { backend: usize, plan: GrpcPlan },
     Dubbo { client: usize, plan: DubboPlan },
+    Http { backend: usize, plan: HttpPlan },
 }
 
 /// The providers one Dubbo API calls: a backend's static list or registry, for one interface.

@@ -38,6 +38,8 @@ pub fn classify(err: &GatewayError) -> Option<FailureClass> {
     Some(match &err.kind {
         ErrorKind::BackendUnavailable
         | ErrorKind::BackendOverloaded
+        | ErrorKind::UpstreamFailed { .. }
+        | ErrorKind::NoHealthyUpstream
         | ErrorKind::Backend(Code::Unavailable) => FailureClass::Unavailable,
         ErrorKind::DeadlineExceeded | ErrorKind::Backend(Code::DeadlineExceeded) => {
             FailureClass::Timeout
@@ -60,6 +62,8 @@ pub fn not_processed(err: &GatewayError) -> bool {
         err.kind,
         ErrorKind::BackendUnavailable
             | ErrorKind::BackendOverloaded
+            | ErrorKind::NoHealthyUpstream
+            | ErrorKind::UpstreamFailed { sent: false }
             | ErrorKind::Backend(tonic::Code::Unavailable)
     )
 }

@@ -3,6 +3,8 @@
 //!
 //! - [`dubbo`]: the Dubbo2 protocol and hessian2 codec, provider connections, discovery.
 //! - [`grpc`]: dynamic gRPC over tonic (no generated code): codec, channel pool, calls, status mapping.
+//! - [`http`]: plain HTTP upstreams: endpoint pools, balancing, health, the pooled client.
 
 pub mod dubbo;
 pub mod grpc;
+pub mod http;

@@ -7,6 +7,7 @@
 //!
 //! Layout:
 //! - [`dubbo`]: typed, named Dubbo arguments from the request, and hessian2 replies to JSON.
+//! - [`relay`]: relaying to an HTTP upstream: path rewrites, header edits, forwarding headers.
 //! - [`http_rule`]: reads a method's `google.api.http` annotation into the shared model type.
 //! - [`input`]: what the mapping reads of one request, built from the exchange in one place.
 //! - [`request`]: the request plan (body, path variables, query parameters, explicit bindings).
@@ -21,6 +22,7 @@
 pub mod dubbo;
 pub mod http_rule;
 pub mod input;
+pub mod relay;
 pub mod request;
 pub mod response;
 

@@ -37,7 +37,8 @@ impl TlsSettings {
     }
 }
 
-fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+/// Every certificate in a PEM file (a chain, or a CA bundle); none is an error.
+pub fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let pem = std::fs::read(path).map_err(|err| format!("{}: {err}", path.display()))?;
     let certs: Vec<_> = rustls_pemfile::certs(&mut pem.as_slice())
         .collect::<Result<_, _>>()
@@ -48,7 +49,8 @@ fn certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     Ok(certs)
 }
 
-fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+/// The first private key in a PEM file.
+pub fn private_key(path: &Path) -> Result<PrivateKeyDer<'static>, String> {
     let pem = std::fs::read(path).map_err(|err| format!("{}: {err}", path.display()))?;
     rustls_pemfile::private_key(&mut pem.as_slice())
         .map_err(|err| format!("{}: {err}", path.display()))?

@@ -10,5 +10,5 @@ mod config;
 mod serve;
 mod sni;
 
-pub use config::{TlsSettings, server_config};
+pub use config::{TlsSettings, certificates, private_key, server_config};
 pub use serve::serve;

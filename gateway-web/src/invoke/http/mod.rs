@@ -1,0 +1,20 @@
+//! Plain HTTP upstreams: pools of endpoints behind one backend name, balanced, health-checked and
+//! ejected when they keep failing, over hyper's pooled client.
+//!
+//! - `endpoint`: one endpoint and its health (active verdict, passive ejection, requests in flight).
+//! - `balance`: round-robin (smooth weights), least-request (two choices), consistent hash (ring).
+//! - `upstream`: an upstream's endpoints, balancer and client; the per-request `Lease`; health checks.
+//! - `client`: the pooled client (keep-alive, HTTP/2, TLS with SNI and client certificates).
+//! - `pool`: upstreams shared across snapshots.
+//! - `status`: relay failures → error kinds.
+
+mod balance;
+mod client;
+mod endpoint;
+mod pool;
+pub mod status;
+mod upstream;
+
+pub use endpoint::Endpoint;
+pub use pool::UpstreamPool;
+pub use upstream::{Lease, Upstream};
