@@ -21,6 +21,9 @@ pub struct Endpoint {
     checked_healthy: AtomicBool,
     /// Failures in a row seen by requests; reset by any success.
     consecutive_failures: AtomicU32,
+    /// Set while an ejection streak is open, so the usual pick of a healthy endpoint reads two
+    /// atomics and takes no lock.
+    ejected: AtomicBool,
     ejection: Mutex<Ejection>,
 }
 
@@ -73,6 +76,7 @@ impl Endpoint {
             in_flight: AtomicU32::new(0),
             checked_healthy: AtomicBool::new(true),
             consecutive_failures: AtomicU32::new(0),
+            ejected: AtomicBool::new(false),
             ejection: Mutex::new(Ejection::default()),
         })
     }
@@ -86,8 +90,8 @@ impl Endpoint {
         if !self.checked_healthy.load(Ordering::Relaxed) {
             return Health::Unhealthy;
         }
-        // Cheap check first: an endpoint that never failed has nothing to look up.
-        if self.consecutive_failures.load(Ordering::Relaxed) == 0 && !self.ever_ejected() {
+        // Cheap check first: an endpoint with no ejection streak has nothing to look up.
+        if !self.ejected.load(Ordering::Relaxed) {
             return Health::Healthy;
         }
         match self.lock().until {
@@ -96,17 +100,18 @@ impl Endpoint {
         }
     }
 
-    fn ever_ejected(&self) -> bool {
-        self.lock().streak > 0
-    }
-
     /// A request finished well: failures in a row start again from zero.
     pub fn record_success(&self) {
-        if self.consecutive_failures.swap(0, Ordering::Relaxed) > 0 || self.ever_ejected() {
+        // Read before writing: a shared line is written only when there is something to reset.
+        if self.consecutive_failures.load(Ordering::Relaxed) > 0 {
+            self.consecutive_failures.store(0, Ordering::Relaxed);
+        }
+        if self.ejected.load(Ordering::Relaxed) {
             let mut ejection = self.lock();
             if ejection.until.is_none_or(|until| until <= Instant::now()) {
                 ejection.until = None;
                 ejection.streak = 0;
+                self.ejected.store(false, Ordering::Relaxed);
             }
         }
     }
@@ -129,6 +134,7 @@ impl Endpoint {
         let length = ejection_length(outlier, ejection.streak);
         ejection.until = Some(now + length);
         ejection.streak = ejection.streak.saturating_add(1);
+        self.ejected.store(true, Ordering::Relaxed);
         self.consecutive_failures.store(0, Ordering::Relaxed);
         tracing::warn!(endpoint = %self.address, ejected_for = ?length, "upstream endpoint ejected after consecutive failures");
         true

@@ -1,6 +1,6 @@
 //! Every way relaying to an HTTP upstream fails → a named `GatewayError` kind: no connection (502,
 //! safe to retry), a connection broken after the request went (502), a request body over its limit
-//! (413), a client whose body stopped arriving (400).
+//! (413), a client whose body stopped arriving (400, and no mark against the endpoint).
 
 use std::error::Error as _;
 
@@ -21,6 +21,17 @@ pub fn to_error(
                 ErrorKind::PayloadTooLarge,
                 "the request body is larger than this API relays",
             );
+        }
+        // hyper's "user" errors are ours to send: the request body failed as it was read from the
+        // client (who went away, or broke its own framing), not the upstream.
+        if cause
+            .downcast_ref::<hyper::Error>()
+            .is_some_and(hyper::Error::is_user)
+        {
+            return GatewayError::invalid_argument(format!(
+                "the request body stopped arriving before it was relayed whole: {}",
+                innermost(err)
+            ));
         }
         source = cause.source();
     }
