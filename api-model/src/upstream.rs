@@ -246,6 +246,11 @@ impl HttpBackend {
                 problems.push("health_check thresholds must be at least 1".into());
             }
         }
+        if let HostHeader::Value(host) = &self.host
+            && (host.is_empty() || host.bytes().any(|b| b.is_ascii_control() || b == b' '))
+        {
+            problems.push(format!("host `{host}` is not a Host header value"));
+        }
         if self.outlier.max_ejected_percent > 100 {
             problems.push("outlier.max_ejected_percent is at most 100".into());
         }
@@ -362,5 +367,10 @@ mod tests {
         };
         let problems = backend.problems(&["a:1".into()]);
         assert_eq!(problems.len(), 2, "{problems:?}");
+        let bad_host = HttpBackend {
+            host: HostHeader::Value("a\nb".into()),
+            ..HttpBackend::default()
+        };
+        assert_eq!(bad_host.problems(&[]).len(), 1);
     }
 }
