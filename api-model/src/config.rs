@@ -38,12 +38,20 @@ pub struct Config {
 
 impl Config {
     /// Parses a YAML document. Unknown keys are refused so a typo never silently disables a setting.
+    /// Enums with data read as one-key maps (`balance: { consistent_hash: { on: header.x } }`), as
+    /// in JSON, rather than as YAML tags (`!consistent_hash`), so one document means the same in both.
     pub fn from_yaml(text: &str) -> Result<Self, serde_yaml_ng::Error> {
-        serde_yaml_ng::from_str(text)
+        serde_yaml_ng::with::singleton_map_recursive::deserialize(
+            serde_yaml_ng::Deserializer::from_str(text),
+        )
     }
 
+    /// Written as [`Config::from_yaml`] reads it.
     pub fn to_yaml(&self) -> Result<String, serde_yaml_ng::Error> {
-        serde_yaml_ng::to_string(self)
+        let mut out = Vec::new();
+        let mut serializer = serde_yaml_ng::Serializer::new(&mut out);
+        serde_yaml_ng::with::singleton_map_recursive::serialize(self, &mut serializer)?;
+        String::from_utf8(out).map_err(serde::ser::Error::custom)
     }
 
     pub fn backend(&self, name: &str) -> Option<&Backend> {
@@ -261,6 +269,23 @@ pub struct Api {
     /// Policies for some of its routes, replacing the API's of the same kind there.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub route_policies: Vec<RoutePolicies>,
+    /// What the API is for, for people: shown in the portal and its generated documents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docs: Option<ApiDocs>,
+}
+
+/// An API's description. An API imported from an OpenAPI document keeps the operation it came from,
+/// verbatim (parameters, schemas, responses), so the document can be generated back from it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiDocs {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The OpenAPI operation object, as imported.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub openapi_operation: Option<serde_json::Value>,
 }
 
 /// What an API calls: exactly one protocol's target, as [`Api::target`] reads the document's
@@ -273,6 +298,32 @@ pub enum Target<'a> {
 }
 
 impl Api {
+    /// An API with every optional part at its default, as an empty document entry would have: the
+    /// start of a definition made in code (an import, a generator).
+    pub fn new(name: &str, backend: &str) -> Api {
+        Api {
+            name: name.to_string(),
+            backend: backend.to_string(),
+            schema: None,
+            grpc: None,
+            dubbo: None,
+            upstream: None,
+            group: None,
+            host: None,
+            http: None,
+            annotations: yes(),
+            auto_route: false,
+            mapping: Vec::new(),
+            timeout: default_timeout(),
+            json: JsonOptions::default(),
+            forward_headers: Vec::new(),
+            return_metadata: Vec::new(),
+            policies: Vec::new(),
+            route_policies: Vec::new(),
+            docs: None,
+        }
+    }
+
     /// The one target set; `None` when none or several are (which [`Config::validate`] refuses).
     pub fn target(&self) -> Option<Target<'_>> {
         match (&self.grpc, &self.dubbo, &self.upstream) {

@@ -16,6 +16,7 @@
 //! - [`secret`]: secret values that never print, and where their clear value comes from.
 //! - [`validate`]: whole-document validation with errors that name the offending item.
 
+pub mod body_transform;
 pub mod config;
 pub mod consumer;
 pub mod http_rule;
@@ -26,8 +27,9 @@ pub mod upstream;
 pub mod validate;
 
 pub use config::{
-    Api, Backend, Balance, Config, DubboBackend, DubboParam, DubboTarget, GrpcTarget, JsonOptions,
-    LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, Target, ZooKeeperRegistry,
+    Api, ApiDocs, Backend, Balance, Config, DubboBackend, DubboParam, DubboTarget, GrpcTarget,
+    JsonOptions, LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, Target,
+    ZooKeeperRegistry,
 };
 pub use consumer::{Consumer, Credential};
 pub use http_rule::{HttpMethod, HttpRule};

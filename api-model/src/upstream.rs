@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::body_transform::JsonTransform;
+
 /// Settings of a `protocol: http` backend. Its `endpoints` are `http://host:port`, `https://host:port`
 /// or `host:port` (plain HTTP).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -185,6 +187,12 @@ pub struct HttpTarget {
     /// Header edits on the way back, with the same placeholders.
     #[serde(default, skip_serializing_if = "HeaderEdits::is_empty")]
     pub response_headers: HeaderEdits,
+    /// JSON edits of the request body on the way up (when it is JSON and small enough).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<JsonTransform>,
+    /// JSON edits of the response body on the way back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<JsonTransform>,
     /// Largest request body relayed, in bytes; the node's body limit when absent. The body is streamed,
     /// never held whole, so this may be far above the node's limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -342,6 +350,32 @@ fn default_max_ejected() -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enums_with_data_read_as_documented_and_write_back_the_same() {
+        let text = r#"
+backends:
+  - name: users
+    protocol: http
+    endpoints: ["http://a:1"]
+    http:
+      balance: { consistent_hash: { on: header.x-user } }
+      host: { value: api.example.com }
+      version: http1
+"#;
+        let config = crate::Config::from_yaml(text).unwrap();
+        let http = config.backends[0].http.clone().unwrap();
+        assert_eq!(
+            http.balance,
+            HttpBalance::ConsistentHash {
+                on: "header.x-user".into()
+            }
+        );
+        assert_eq!(http.host, HostHeader::Value("api.example.com".into()));
+        let written = config.to_yaml().unwrap();
+        assert!(written.contains("consistent_hash:"), "{written}");
+        assert_eq!(crate::Config::from_yaml(&written).unwrap(), config);
+    }
 
     #[test]
     fn hash_keys_parse() {

@@ -227,6 +227,14 @@ impl Config {
                         "api `{name}`: upstream path `{path}` must start with `/`"
                     ));
                 }
+                for (direction, transform) in [
+                    ("request_body", &target.request_body),
+                    ("response_body", &target.response_body),
+                ] {
+                    for problem in transform.iter().flat_map(|t| t.problems()) {
+                        problems.push(format!("api `{name}`: upstream.{direction}: {problem}"));
+                    }
+                }
             }
             None => problems.push(format!(
                 "api `{name}`: set exactly one of `grpc`, `dubbo` and `upstream`"

@@ -14,12 +14,17 @@ async fn upstream(name: &str) -> Peer {
     Peer::start(&python, &["tests/peers/http_upstream.py", "--name", name]).await
 }
 
-fn config(endpoints: &[String], http: &str, api: &str) -> String {
-    let endpoints = endpoints
+/// `"a", "b"`: endpoints as the inside of a YAML flow list.
+pub fn yaml_list(endpoints: &[String]) -> String {
+    endpoints
         .iter()
         .map(|e| format!("\"{e}\""))
         .collect::<Vec<_>>()
-        .join(", ");
+        .join(", ")
+}
+
+fn config(endpoints: &[String], http: &str, api: &str) -> String {
+    let endpoints = yaml_list(endpoints);
     format!(
         r#"
 backends:

@@ -1,7 +1,8 @@
 """An HTTP upstream for the relay tests, on the standard library's threading HTTP server (a real
 server the gateway's authors did not write). Every answer says which instance served it and what
 arrived: method, path with query, headers, and how many body bytes (counted while streaming, never
-held whole). `/status/NNN` answers with that status; `/health` with 200.
+held whole). `/status/NNN` answers with that status; `/health` with 200; `/mirror...` answers with the
+request's body and content type, as received.
 
 Usage: http_upstream.py --name a --port 0   (prints `LISTENING <port>` once it accepts)
 """
@@ -26,6 +27,8 @@ def main():
 
         def handle_any(self):
             received = 0
+            mirror = self.path.startswith("/mirror")
+            kept = []
             length = self.headers.get("Content-Length")
             if length is not None:
                 left = int(length)
@@ -33,6 +36,8 @@ def main():
                     chunk = self.rfile.read(min(left, 1 << 16))
                     if not chunk:
                         break
+                    if mirror:
+                        kept.append(chunk)
                     received += len(chunk)
                     left -= len(chunk)
             elif self.headers.get("Transfer-Encoding", "").lower() == "chunked":
@@ -44,6 +49,8 @@ def main():
                     left = size
                     while left > 0:
                         chunk = self.rfile.read(min(left, 1 << 16))
+                        if mirror:
+                            kept.append(chunk)
                         received += len(chunk)
                         left -= len(chunk)
                     self.rfile.readline()
@@ -58,8 +65,13 @@ def main():
                 "forwarded_for": self.headers.get_all("X-Forwarded-For") or [],
                 "body_bytes": received,
             }).encode()
+            content_type = "application/json"
+            if mirror:
+                body = b"".join(kept)
+                content_type = self.headers.get("Content-Type", "application/octet-stream")
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
+            self.send_header("X-Received-Length", str(received))
             self.send_header("Content-Length", str(len(body)))
             self.send_header("X-Served-By", args.name)
             self.send_header("Connection", "keep-alive, x-upstream-hop")

@@ -48,6 +48,9 @@ pub struct Exchange {
     /// Why the request cannot be read (a path segment or query component that is not UTF-8 once
     /// percent-decoded): the router refuses it with 400 before anything else runs.
     pub malformed: Option<String>,
+    /// The client's side of a protocol upgrade (WebSocket), when it asked for one over HTTP/1.1: an
+    /// HTTP upstream that answers 101 is joined to it.
+    pub upgrade: Option<hyper::upgrade::OnUpgrade>,
     body: BodyState,
 }
 
@@ -91,6 +94,11 @@ impl Exchange {
     ) -> Self {
         let (mut parts, body) = request.into_parts();
         let tls = parts.extensions.remove::<Arc<TlsInfo>>();
+        let upgrade = if parts.headers.contains_key(http::header::UPGRADE) {
+            parts.extensions.remove::<hyper::upgrade::OnUpgrade>()
+        } else {
+            None
+        };
         let client_ip = remote.map(|peer| proxies.client_ip(peer.ip(), &parts.headers));
         let path = parts.uri.path().to_string();
         let query = parts.uri.query().map(parse_query).unwrap_or_default();
@@ -125,10 +133,17 @@ impl Exchange {
             path_values: Vec::new(),
             route: None,
             malformed,
-            body: BodyState::Unread {
-                body,
-                limit: body_limit,
-                timeout: None,
+            upgrade,
+            // A request that declares no body (a GET) has nothing to read or stream: marking it read
+            // now lets a retry repeat it, whatever protocol it goes to.
+            body: if http_body::Body::size_hint(&body).exact() == Some(0) {
+                BodyState::Read(Bytes::new())
+            } else {
+                BodyState::Unread {
+                    body,
+                    limit: body_limit,
+                    timeout: None,
+                }
             },
         }
     }
@@ -237,6 +252,8 @@ impl Exchange {
             path_values: self.path_values.clone(),
             route: self.route.clone(),
             malformed: self.malformed.clone(),
+            // One connection can be taken over once: a second attempt relays no upgrade.
+            upgrade: None,
             body: BodyState::Read(body.clone()),
         })
     }

@@ -6,14 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use api_model::upstream::{HashOn, HostHeader};
+use bytes::Bytes;
 use http::{HeaderValue, Request, header};
 use http_body_util::BodyExt;
 
 use crate::access::identity::CONSUMER_HEADER;
 use crate::access::{Exchange, PathTemplate, Reply, ReplyBody, request_id};
 use crate::error::{ErrorKind, GatewayError};
-use crate::invoke::http::{Lease, Upstream, status};
-use crate::mapping::relay::{HeaderEditPlan, PathRewrite, forwarding};
+use crate::invoke::http::{Lease, Upstream, status, tunnel};
+use crate::mapping::relay::{HeaderEditPlan, JsonEdit, PathRewrite, forwarding};
 
 /// Everything one HTTP route needs per request, resolved when the snapshot was compiled.
 pub struct HttpPlan {
@@ -22,6 +23,9 @@ pub struct HttpPlan {
     pub rewrite: PathRewrite,
     pub request_headers: HeaderEditPlan,
     pub response_headers: HeaderEditPlan,
+    /// JSON edits of the request body and of the response body.
+    pub request_body: Option<JsonEdit>,
+    pub response_body: Option<JsonEdit>,
     /// Largest request body relayed; the node's body limit when `None`.
     pub max_request_body: Option<u64>,
     pub max_response_body: Option<u64>,
@@ -41,7 +45,10 @@ impl HttpCall {
         let plan = &self.plan;
         let key = self.hash_key(&exchange);
         let lease = self.upstream.lease(key.as_deref())?;
-        let request = plan.request(&mut exchange, &lease)?;
+        let upgrade = exchange.upgrade.take();
+        let request = plan
+            .request(&mut exchange, &lease, upgrade.is_some())
+            .await?;
         let timeout = exchange.remaining()?.unwrap_or(plan.timeout);
         let endpoint = lease.endpoint().address.as_str();
         let response =
@@ -71,7 +78,36 @@ impl HttpCall {
         } else {
             lease.succeeded();
         }
-        plan.reply(response, &exchange, lease)
+        // hyper's client consumes every 1xx but 101 Switching Protocols, so only 101 is seen here.
+        if response.status().is_informational() {
+            return match upgrade {
+                Some(client) => plan.switch(response, &exchange, lease, client),
+                None => Err(GatewayError::new(
+                    ErrorKind::BadGateway,
+                    format!(
+                        "backend `{}`: {endpoint} switched protocols unasked",
+                        self.upstream.name
+                    ),
+                )),
+            };
+        }
+        let mut reply = plan.reply(response, &exchange, lease)?;
+        if let Some(edit) = &plan.response_body {
+            let body = match std::mem::replace(&mut reply.body, ReplyBody::Full(Bytes::new())) {
+                ReplyBody::Relay(body) => body,
+                other => {
+                    return Ok(Reply {
+                        body: other,
+                        ..reply
+                    });
+                }
+            };
+            let body = edit
+                .edit_body(&mut reply.headers, body, upstream_body_error)
+                .await?;
+            reply.body = ReplyBody::Relay(body);
+        }
+        Ok(reply)
     }
 
     /// The consistent hash's key for this request, when the upstream hashes.
@@ -101,10 +137,12 @@ impl HttpCall {
 
 impl HttpPlan {
     /// The upstream request: rewritten target, relayed headers, the body as a stream.
-    fn request(
+    /// With `upgrading`, the client's `Upgrade` (WebSocket) is asked of the upstream too.
+    async fn request(
         &self,
         exchange: &mut Exchange,
         lease: &Lease,
+        upgrading: bool,
     ) -> Result<Request<axum::body::Body>, GatewayError> {
         let endpoint = lease.endpoint();
         let mut target = self.rewrite.apply(&exchange.path, &self.route);
@@ -129,7 +167,10 @@ impl HttpPlan {
                 .authority()
                 .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
         });
-        forwarding::strip_hop_by_hop(&mut headers, false);
+        forwarding::strip_hop_by_hop(&mut headers, upgrading);
+        if upgrading {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        }
         let shown_host = client_host
             .as_ref()
             .and_then(|h| h.to_str().ok())
@@ -144,7 +185,7 @@ impl HttpPlan {
             forwarding::add_via(&mut headers, exchange.version);
         }
         let host = match &lease.upstream().host {
-            HostHeader::Upstream => HeaderValue::from_str(endpoint.authority.as_str()).ok(),
+            HostHeader::Upstream => Some(endpoint.host_header.clone()),
             HostHeader::Preserve => client_host,
             HostHeader::Value(value) => HeaderValue::from_str(value).ok(),
         };
@@ -165,7 +206,12 @@ impl HttpPlan {
         self.request_headers
             .apply(&mut headers, exchange, &self.route)?;
 
-        let body = exchange.relay_body(self.max_request_body)?;
+        let mut body = exchange.relay_body(self.max_request_body)?;
+        if let Some(edit) = &self.request_body {
+            body = edit
+                .edit_body(&mut headers, body, client_body_error)
+                .await?;
+        }
         let mut request = Request::new(body);
         *request.method_mut() = exchange.method.clone();
         *request.uri_mut() = uri;
@@ -218,6 +264,55 @@ impl HttpPlan {
             body: ReplyBody::Relay(body),
         })
     }
+}
+
+impl HttpPlan {
+    /// The client's 101: the upstream's head (its `Upgrade` and handshake fields kept), and a task
+    /// that joins the two connections once both have switched.
+    fn switch(
+        &self,
+        mut response: http::Response<hyper::body::Incoming>,
+        exchange: &Exchange,
+        lease: Lease,
+        client: hyper::upgrade::OnUpgrade,
+    ) -> Result<Reply, GatewayError> {
+        let upstream = hyper::upgrade::on(&mut response);
+        let (parts, _) = response.into_parts();
+        let mut headers = parts.headers;
+        forwarding::strip_hop_by_hop(&mut headers, true);
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        if self.via {
+            forwarding::add_via(&mut headers, parts.version);
+        }
+        self.response_headers
+            .apply(&mut headers, exchange, &self.route)?;
+        tokio::spawn(tunnel::join(client, upstream, lease));
+        Ok(Reply {
+            status: parts.status,
+            headers,
+            body: ReplyBody::Full(Bytes::new()),
+        })
+    }
+}
+
+/// A client's body that failed while it was read for an edit: too long (413) or broken off (400).
+fn client_body_error(err: axum::Error) -> GatewayError {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&err);
+    while let Some(cause) = source {
+        if cause.is::<http_body_util::LengthLimitError>() {
+            return GatewayError::new(ErrorKind::PayloadTooLarge, format!("request body: {cause}"));
+        }
+        source = cause.source();
+    }
+    GatewayError::invalid_argument(format!("could not read the request body: {err}"))
+}
+
+/// An upstream's body that failed while it was read for an edit.
+fn upstream_body_error(err: axum::Error) -> GatewayError {
+    GatewayError::new(
+        ErrorKind::BadGateway,
+        format!("the backend's answer broke off or was too long: {err}"),
+    )
 }
 
 /// One cookie's value from the `Cookie` headers.

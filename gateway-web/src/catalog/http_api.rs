@@ -9,7 +9,7 @@ use super::plan::{CallPlan, RoutePlan};
 use super::policies::ApiChains;
 use super::{BuildError, Routes, rule};
 use crate::call::HttpPlan;
-use crate::mapping::relay::{HeaderEditPlan, PathRewrite};
+use crate::mapping::relay::{HeaderEditPlan, JsonEdit, PathRewrite};
 
 /// `backend` is the index of the API's backend among the plan's backends.
 pub fn add_routes(
@@ -33,6 +33,8 @@ pub fn add_routes(
                 .map_err(|err| at(format!("request_headers: {err}")))?,
             response_headers: HeaderEditPlan::compile(&target.response_headers, &binding.template)
                 .map_err(|err| at(format!("response_headers: {err}")))?,
+            request_body: target.request_body.as_ref().map(JsonEdit::new),
+            response_body: target.response_body.as_ref().map(JsonEdit::new),
             max_request_body: target.max_request_body,
             max_response_body: target.max_response_body,
             via: target.via,

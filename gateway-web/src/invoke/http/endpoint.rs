@@ -14,6 +14,8 @@ pub struct Endpoint {
     pub address: String,
     pub scheme: Scheme,
     pub authority: Authority,
+    /// `authority` as the `Host` value sent upstream, made once rather than per request.
+    pub host_header: http::HeaderValue,
     pub weight: u32,
     /// Requests sent and not yet finished (the response body included).
     pub in_flight: AtomicU32,
@@ -68,10 +70,13 @@ impl Endpoint {
         if authority.port_u16().is_none() {
             return Err(format!("`{address}`: needs a port"));
         }
+        let host_header = http::HeaderValue::from_str(authority.as_str())
+            .map_err(|err| format!("`{address}`: {err}"))?;
         Ok(Endpoint {
             address: address.to_string(),
             scheme,
             authority,
+            host_header,
             weight: weight.max(1),
             in_flight: AtomicU32::new(0),
             checked_healthy: AtomicBool::new(true),

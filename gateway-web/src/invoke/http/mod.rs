@@ -7,14 +7,17 @@
 //! - `client`: the pooled client (keep-alive, HTTP/2, TLS with SNI and client certificates).
 //! - `pool`: upstreams shared across snapshots.
 //! - `status`: relay failures → error kinds.
+//! - `tunnel`: an upgraded (WebSocket) connection joined to the upstream's.
 
 mod balance;
 mod client;
 mod endpoint;
 mod pool;
 pub mod status;
+pub mod tunnel;
 mod upstream;
 
+pub use client::{HttpClient, client};
 pub use endpoint::Endpoint;
 pub use pool::UpstreamPool;
 pub use upstream::{Lease, Upstream};
