@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-peers
-if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator, jwt, http_message_signatures, requests_http_signature' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator, jwt, http_message_signatures, requests_http_signature, uvicorn, websockets' 2>/dev/null; then
     echo "==> installing the Python gRPC peer into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt
@@ -23,6 +23,12 @@ fi
 
 # Dubbo peers: Java provider (Caucho hessian), sofa-rpc-node, dubbo.ts, the Triple server, ZooKeeper.
 bash tests/peers/dubbo/install.sh
+
+# Real OpenAPI documents for the import tests (the Petstore family, GitHub's REST description), from npm.
+if [ ! -d tests/peers/openapi/node_modules/@octokit/openapi ] || [ ! -d tests/peers/openapi/node_modules/@readme/oas-examples ]; then
+    echo "==> npm ci in tests/peers/openapi"
+    (cd tests/peers/openapi && npm ci --no-audit --no-fund --ignore-scripts)
+fi
 
 # The portal UI's browser test drives Debian's Chromium (never a downloaded browser).
 if [ ! -x /usr/bin/chromium ]; then

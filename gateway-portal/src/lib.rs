@@ -29,6 +29,7 @@ pub mod db;
 pub mod definitions;
 pub mod error;
 pub mod login;
+pub mod openapi_import;
 pub mod passwords;
 mod ui;
 pub mod users;
@@ -101,7 +102,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
 
 pub fn app(state: AppState) -> Router {
     use api::{
-        apis, apps, audit, backends, credentials, openapi, revisions, schemas, settings, transfer,
+        apis, apps, audit, backends, credentials, imports, openapi, revisions, schemas, settings,
+        transfer,
     };
     // Behind the gate: a session is needed, writes need the CSRF token and a role that may write.
     let gated = Router::new()
@@ -126,6 +128,14 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/api/apis", get(apis::list).post(apis::create))
         .route("/api/apis/generate", post(apis::generate))
+        .route(
+            "/api/imports/openapi/preview",
+            post(imports::preview).layer(DefaultBodyLimit::max(imports::BODY_LIMIT)),
+        )
+        .route(
+            "/api/imports/openapi",
+            post(imports::import).layer(DefaultBodyLimit::max(imports::BODY_LIMIT)),
+        )
         .route(
             "/api/apis/{name}",
             get(apis::get).put(apis::update).delete(apis::delete),

@@ -2,7 +2,9 @@
 // log in → add the demo gRPC backend → import the bookstore protos → generate APIs → publish →
 // run the curl line the UI shows against a gateway that follows the portal's revisions; then write a
 // Dubbo API in the editor, publish and call it, edit its route, and see bad definitions refused; then
-// create an app, issue it an API key (shown once), call a key-protected API with it, and revoke it.
+// create an app, issue it an API key (shown once), call a key-protected API with it, and revoke it;
+// and import the Petstore's OpenAPI file against an HTTP backend, preview it, save it, publish it and
+// call one of its operations through the gateway.
 //
 // Started by run.sh, which provides the processes. Environment:
 //   PORTAL_URL      the portal, e.g. http://127.0.0.1:9000
@@ -10,6 +12,8 @@
 //   BACKEND_ADDR    the demo gRPC backend (host:port)
 //   DUBBO_ADDR      a Dubbo2 provider (dubbo-mock-provider: every call answers user 42)
 //   PROTO_FILE      demo/proto/demo/bookstore/v1/bookstore.proto
+//   UPSTREAM_URL    a plain HTTP server that echoes what it received (tests/peers/http_upstream.py)
+//   PETSTORE_FILE   the Petstore's OpenAPI 3.0 document (from npm's @readme/oas-examples)
 //   GATEWAY_URL     a gateway in Postgres mode on the portal's database; empty = stop after publishing
 //   SCREENSHOT      where to write the dashboard screenshot (default /tmp/portal.png)
 
@@ -32,6 +36,8 @@ const ADMIN_PASSWORD = env('ADMIN_PASSWORD');
 const BACKEND_ADDR = env('BACKEND_ADDR');
 const PROTO_FILE = env('PROTO_FILE');
 const DUBBO_ADDR = env('DUBBO_ADDR');
+const UPSTREAM_URL = env('UPSTREAM_URL');
+const PETSTORE_FILE = env('PETSTORE_FILE');
 const GATEWAY_URL = env('GATEWAY_URL', '');
 const SCREENSHOT = env('SCREENSHOT', '/tmp/portal.png');
 
@@ -294,6 +300,45 @@ try {
     });
   }
 
+  await step('import the Petstore\'s OpenAPI file: a preview, then one API per operation', async () => {
+    await page.locator('#backend-name').fill('petstore');
+    await page.locator('#backend-protocol').selectOption('http');
+    await page.locator('#backend-endpoints').fill(UPSTREAM_URL);
+    await page.getByRole('button', { name: 'Add backend' }).click();
+    await page.locator('#backends-rows tr', { hasText: 'petstore' }).waitFor();
+    await page.locator('#import-file').setInputFiles(PETSTORE_FILE);
+    await page.locator('#import-backend').selectOption('petstore');
+    await page.locator('#import-prefix').fill('/petstore');
+    await page.locator('#import-group').fill('petstore');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('#import-summary', { hasText: 'nothing saved yet' }).waitFor();
+    const summary = await page.locator('#import-summary').innerText();
+    console.log(`     preview: ${summary}`);
+    assert.match(summary, /OpenAPI 3\.0\.\d “Swagger Petstore” → group petstore: 20 new/);
+    const row = page.locator('#import-rows tr', { hasText: 'petstore-get-pet-by-id' });
+    assert.match(await row.innerText(), /GET \/petstore\/pet\/\{petId\} → \/v2\/pet\/\{petId\}\s+new/);
+    assert.equal(await page.locator('article.api[data-api="petstore-get-pet-by-id"]').count(), 0, 'a preview saves nothing');
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page.locator('#import-summary', { hasText: 'imported' }).waitFor();
+    await page.locator('article.api[data-api="petstore-get-pet-by-id"]').waitFor();
+    // The same file again: every API unchanged, nothing to import.
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('#import-summary', { hasText: '0 new, 0 changed, 20 unchanged' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Import', exact: true }).isDisabled(), true);
+    await page.getByLabel('Comment').fill('petstore imported');
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.locator('#revisions-rows tr', { hasText: 'petstore imported' }).waitFor();
+  });
+
+  if (GATEWAY_URL) {
+    await step('an imported operation answers through the gateway, relayed to its server path', async () => {
+      const answer = JSON.parse(await untilOk(`${GATEWAY_URL}/petstore/pet/7?x=1`));
+      assert.equal(answer.name, 'petstore', JSON.stringify(answer));
+      assert.equal(answer.path, '/v2/pet/7?x=1', JSON.stringify(answer));
+      assert.equal(answer.method, 'GET');
+    });
+  }
+
   await step('edit the Dubbo API: its new route replaces the old one', async () => {
     const api = page.locator('article.api[data-api="partner-user"]');
     await api.getByRole('button', { name: 'Edit API partner-user' }).click();
@@ -387,7 +432,7 @@ try {
     await page.getByText('vera (viewer)').waitFor();
     await page.locator('article.api[data-api="demo.bookstore.v1.Bookstore"]').waitFor();
     for (const name of ['Add backend', 'Import schema', 'Generate APIs', 'Restore', 'Unpublish', 'Save API',
-      'Edit API', 'Dubbo template', 'Create app', 'Issue API key', 'Revoke']) {
+      'Edit API', 'Dubbo template', 'Create app', 'Issue API key', 'Revoke', 'Preview']) {
       assert.equal(await page.getByRole('button', { name, exact: false }).count(), 0, `viewer sees ${name}`);
     }
     assert.equal(await page.getByRole('button', { name: 'Publish', exact: true }).count(), 0);

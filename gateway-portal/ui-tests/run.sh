@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Browser test of the portal's web UI: builds the binaries, creates a fresh Postgres database, starts the
-# demo gRPC backend, a Dubbo mock provider, the portal and a gateway in Postgres mode, clicks through the UI in headless Chromium
+# demo gRPC backend, a Dubbo mock provider, a plain HTTP upstream (for the OpenAPI import), the portal
+# and a gateway in Postgres mode, clicks through the UI in headless Chromium
 # (run.mjs), then stops every process it started (by PID) and drops the database. Exits non-zero on failure.
 #
 # Needs: Postgres on 127.0.0.1:5432 (user postgres, trust auth; PGHOST/PGPORT/PGUSER override), Debian's
@@ -52,6 +53,7 @@ password="ui-test-$$-secret"
 backend_port="$(free_port)"
 dubbo_port="$(free_port)"
 portal_port="$(free_port)"
+upstream_port="$(free_port)"
 gateway_port="$(free_port)"
 bin="$root/target/debug"
 
@@ -59,12 +61,16 @@ bin="$root/target/debug"
 pids+=($!)
 "$bin/dubbo-mock-provider" --listen "127.0.0.1:$dubbo_port" >"$work/dubbo.log" 2>&1 &
 pids+=($!)
+python3 "$root/tests/peers/http_upstream.py" --name petstore --port "$upstream_port" \
+  >"$work/upstream.log" 2>&1 </dev/null &
+pids+=($!)
 "$bin/gateway-portal" --database-url "$url" --listen "127.0.0.1:$portal_port" \
   --admin-password "$password" >"$work/portal.log" 2>&1 &
 pids+=($!)
 wait_port 127.0.0.1 "$backend_port" demo-backend
 wait_port 127.0.0.1 "$dubbo_port" dubbo-mock-provider
 wait_port 127.0.0.1 "$portal_port" gateway-portal
+wait_port 127.0.0.1 "$upstream_port" http-upstream
 
 gateway_url=""
 if [ "${NO_GATEWAY:-0}" != 1 ]; then
@@ -78,6 +84,8 @@ fi
 
 PORTAL_URL="http://127.0.0.1:$portal_port" ADMIN_PASSWORD="$password" \
 BACKEND_ADDR="127.0.0.1:$backend_port" DUBBO_ADDR="127.0.0.1:$dubbo_port" \
+UPSTREAM_URL="http://127.0.0.1:$upstream_port" \
+PETSTORE_FILE="$root/tests/peers/openapi/node_modules/@readme/oas-examples/3.0/json/petstore.json" \
 PROTO_FILE="${PROTO_FILE:-$root/demo/proto/demo/bookstore/v1/bookstore.proto}" \
 GATEWAY_URL="$gateway_url" SCREENSHOT="${SCREENSHOT:-/tmp/portal.png}" \
   node "$here/run.mjs"

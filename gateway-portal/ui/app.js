@@ -87,7 +87,7 @@ async function removeThing(kind, name, version) {
 function renderBackends() {
   const rows = state.backends.map((b) => el('tr', {},
     el('td', {}, el('strong', { text: b.name })),
-    el('td', { text: b.protocol === 'grpc' ? 'gRPC' : 'Dubbo' }),
+    el('td', { text: { grpc: 'gRPC', dubbo: 'Dubbo', http: 'HTTP' }[b.protocol] || b.protocol }),
     el('td', { class: 'mono', text: (b.endpoints || []).join(', ') || (b.dubbo?.zookeeper ? 'ZooKeeper registry' : '—') }),
     el('td', { class: 'write' }, el('button', {
       type: 'button', class: 'danger', onclick: () => removeThing('backend', b.name, b.version),
@@ -230,6 +230,8 @@ function renderSelects() {
   $$('.backend-select').forEach((s) => fillSelect(s, backends, backends.length ? 'Pick a backend' : 'Add a backend first'));
   const schemas = state.schemas.map((s) => s.name);
   fillSelect($('#gen-schema'), schemas, schemas.length ? 'Pick a schema' : 'Import a schema first');
+  const relays = state.backends.filter((b) => b.protocol === 'http').map((b) => b.name);
+  fillSelect($('#import-backend'), relays, relays.length ? 'Pick an HTTP backend' : 'Add an HTTP backend first');
   renderServiceSelect();
 }
 
@@ -463,3 +465,62 @@ $('#publish-form').addEventListener('submit', (event) => {
     else { showLogin(); say(`The portal did not answer: ${error.message}`, true); }
   }
 })();
+
+// ---------- OpenAPI import ----------
+
+// What the form asks for, as the import endpoints take it (docs/portal.md).
+async function importRequest(form) {
+  const file = $('#import-file').files[0];
+  if (!file) throw new ApiError(400, { code: 'bad_request', message: 'Choose an OpenAPI file first.' });
+  const policies = [];
+  if ($('#import-cors').checked) policies.push({ kind: 'cors', allow_origins: ['*'] });
+  if ($('#import-api-key').checked) policies.push({ kind: 'api_key' });
+  if ($('#import-limit').checked) {
+    const limit = Number($('#import-limit-count').value) || 600;
+    policies.push({ kind: 'rate_limit', limits: [{ name: 'per-minute', limit, every: '1m', per: ['consumer'] }] });
+  }
+  const body = { backend: form.backend.value, document: await file.text(), prefix: form.prefix.value.trim(), policies };
+  if (form.group.value.trim()) body.group = form.group.value.trim();
+  return body;
+}
+
+function renderImport(result) {
+  const c = result.counts || {};
+  const n = (k) => c[k] || 0;
+  $('#import-summary').textContent = `${result.dialect} “${result.title}” → group ${result.group}: `
+    + `${n('new')} new, ${n('changed')} changed, ${n('unchanged')} unchanged, ${n('invalid')} invalid, `
+    + `${result.skipped.length} left out, ${result.missing.length} no longer in the document`
+    + (result.saved ? ' — imported.' : ' — nothing saved yet.');
+  const detail = (a) => a.change === 'changed' ? `changed: ${a.detail.parts.join(', ')}`
+    : a.change === 'invalid' ? a.detail : (a.summary || '');
+  $('#import-rows').replaceChildren(...result.apis.map((a) => el('tr', { class: `change-${a.change}` },
+    el('td', { class: 'mono', text: a.name }),
+    el('td', { class: 'mono', text: `${a.method} ${a.route}` + (a.upstream_path ? ` → ${a.upstream_path}` : '') }),
+    el('td', { text: a.change }),
+    el('td', { text: detail(a) }))));
+  $('#import-skipped').replaceChildren(
+    ...result.skipped.map((s) => el('li', { text: `left out ${s.method} ${s.path}: ${s.reason}` })),
+    ...result.missing.map((m) => el('li', { text: `no longer in the document: ${m}` })));
+  $('#import-result').hidden = false;
+  $('#import-save').disabled = result.saved || (n('new') + n('changed') === 0 && !(result.missing.length && $('#import-remove-missing').checked));
+}
+
+$('#import-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  submitting(form, async () => {
+    renderImport(await api('POST', '/api/imports/openapi/preview', await importRequest(form)));
+  });
+});
+
+$('#import-save').addEventListener('click', () => {
+  const form = $('#import-form');
+  submitting(form, async () => {
+    const body = await importRequest(form);
+    body.remove_missing = $('#import-remove-missing').checked;
+    const result = await api('POST', '/api/imports/openapi', body);
+    renderImport(result);
+    say(`Imported ${(result.counts.new || 0) + (result.counts.changed || 0)} APIs into group ${result.group}; publish a revision to make them live.`);
+    await refresh();
+  });
+});

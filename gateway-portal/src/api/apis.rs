@@ -156,6 +156,30 @@ pub async fn insert(
     Ok(spec)
 }
 
+/// Replaces stored API `name` (which `api` may rename) with a checked `api` and its routes, in the
+/// caller's transaction; its version goes up by one.
+pub async fn replace(
+    conn: &mut PgConnection,
+    name: &str,
+    api: &Api,
+    routes: &[RouteKey],
+) -> ApiResult<Value> {
+    let spec = serde_json::to_value(api).map_err(ApiError::internal)?;
+    sqlx::query(
+        "UPDATE apis SET name = $2, backend = $3, schema_name = $4, spec = $5, version = version + 1,
+         updated_at = now() WHERE name = $1",
+    )
+    .bind(name)
+    .bind(&api.name)
+    .bind(&api.backend)
+    .bind(&api.schema)
+    .bind(&spec)
+    .execute(&mut *conn)
+    .await?;
+    claim_routes(conn, &api.name, routes).await?;
+    Ok(spec)
+}
+
 async fn create_one(state: &AppState, caller: &Caller, api: Api) -> ApiResult<Response> {
     let mut tx = state.db.begin().await?;
     let routes = check(state, &mut tx, &api).await?;
@@ -234,19 +258,7 @@ pub async fn update(
         return Err(stale("api", &name, current));
     }
     let routes = check(&state, &mut tx, &api).await?;
-    let spec = serde_json::to_value(&api).map_err(ApiError::internal)?;
-    sqlx::query(
-        "UPDATE apis SET name = $2, backend = $3, schema_name = $4, spec = $5, version = version + 1,
-         updated_at = now() WHERE name = $1",
-    )
-    .bind(&name)
-    .bind(&api.name)
-    .bind(&api.backend)
-    .bind(&api.schema)
-    .bind(&spec)
-    .execute(&mut *tx)
-    .await?;
-    claim_routes(&mut tx, &api.name, &routes).await?;
+    let spec = replace(&mut tx, &name, &api, &routes).await?;
     audit(&mut tx, &caller.username, "api.update", &name, spec.clone()).await?;
     tx.commit().await?;
     Ok(with_etag(

@@ -12,4 +12,5 @@ mod consumers;
 mod definitions;
 mod flow;
 mod hardening;
+mod imports;
 mod transfer;
