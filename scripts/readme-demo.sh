@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 log="$(mktemp /tmp/readme-demo.XXXXXX)"
-cargo run -q -p gateway-demo -- --backend 127.0.0.1:0 --dubbo 127.0.0.1:0 --listen "127.0.0.1:$port" \
+cargo run -q -p gateway-demo -- --backend 127.0.0.1:0 --dubbo 127.0.0.1:0 --inventory 127.0.0.1:0 127.0.0.1:0 \
+    --listen "127.0.0.1:$port" \
     >"$log" 2>&1 &
 demo=$!
 cleanup() {
@@ -32,7 +33,7 @@ while IFS= read -r line; do
     command="${line%%#*}"                              # the README's trailing comments
     command="${command//127.0.0.1:8080/127.0.0.1:$port}"
     expected=200
-    case "$command" in *"/v1/fail"* | *"/v1/users/404"*) expected=404 ;; esac
+    case "$command" in *"/v1/fail"* | *"/v1/users/404"* | *"/v1/inventory/nothing"*) expected=404 ;; esac
     # A line the README shows as refused says its status in the comment ("no credential: 401").
     refused="$(printf '%s' "${line#*#}" | grep -oE '\b[45][0-9]{2}\b' | head -1 || true)"
     [ "$line" != "${line#*#}" ] && [ -n "$refused" ] && expected="$refused"
@@ -55,6 +56,14 @@ answer="$(eval "$limited")"
     && grep -qi '^retry-after: ' <<<"$answer" && grep -qi '^ratelimit-policy: "per-minute";q=3;w=60' <<<"$answer" \
     || { echo "the rate-limit line answered: $answer" >&2; exit 1; }
 echo "README demo: the fourth call within a minute was refused 429 with Retry-After"
+
+# The HTTP upstream: two calls in a row are served by both instances (round-robin), and the events
+# route streams its four server-sent events.
+served="$(for _ in 1 2; do curl -si "http://127.0.0.1:$port/v1/inventory/dune" | tr -d '\r' | grep -i '^x-served-by: '; done | sort -u | wc -l)"
+[ "$served" = 2 ] || { echo "two inventory calls were not spread over both instances" >&2; exit 1; }
+events="$(curl -sN --max-time 20 "http://127.0.0.1:$port/v1/inventory/dune/watch?count=4" | grep -c '^event: stock$')"
+[ "$events" = 4 ] || { echo "the inventory watch streamed $events events, expected 4" >&2; exit 1; }
+echo "README demo: the HTTP upstream balanced two instances and streamed its events"
 
 # The signed call: accepted once, refused when the same request is replayed.
 signed="$(grep -E '^APP_KEY=.*docs/signing.md' README.md | head -1)"

@@ -9,6 +9,7 @@
 //! - [`serve_backend`]: both services plus gRPC reflection (v1 and v1alpha) on one listener.
 //! - [`dubbo`]: a Dubbo2 provider on the gateway's hessian2 codec; [`serve_dubbo`] serves the demo's
 //!   `org.apache.dubbo.demo.UserService`, and the benchmark tools reuse its parts.
+//! - [`inventory`]: a plain HTTP stock API (JSON and server-sent events) the gateway relays to.
 //! - [`stop`]: the stop signal the demo binaries share between their servers.
 
 use std::future::Future;
@@ -21,9 +22,11 @@ use tonic::transport::Server;
 pub mod bookstore;
 pub mod dubbo;
 pub mod echo;
+pub mod inventory;
 pub mod stop;
 
 pub use dubbo::serve_dubbo;
+pub use inventory::serve_inventory;
 
 /// Generated code, one module per proto package.
 pub mod pb {

@@ -1,5 +1,5 @@
-//! `gateway-demo`: the demo gRPC backend, the demo Dubbo provider and the gateway on `demo/gateway.yaml`,
-//! in one process.
+//! `gateway-demo`: the demo gRPC backend, the demo Dubbo provider, two instances of the demo HTTP
+//! inventory service and the gateway on `demo/gateway.yaml`, in one process.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -18,10 +18,14 @@ struct Flags {
     /// Where the demo Dubbo provider (`org.apache.dubbo.demo.UserService`) listens.
     #[arg(long, default_value = "127.0.0.1:20880")]
     dubbo: SocketAddr,
+    /// Where the two instances of the demo HTTP inventory service listen (the gateway balances them).
+    #[arg(long, num_args = 2, default_values = ["127.0.0.1:8091", "127.0.0.1:8092"])]
+    inventory: Vec<SocketAddr>,
     /// Where the gateway listens for HTTP.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// The gateway config; its `demo` backend is pointed at `--backend`, its `users` backend at `--dubbo`.
+    /// The gateway config; its `demo` backend is pointed at `--backend`, its `users` backend at `--dubbo`,
+    /// its `inventory` backend at the `--inventory` pair.
     #[arg(long, default_value = concat!(env!("CARGO_MANIFEST_DIR"), "/gateway.yaml"))]
     config: PathBuf,
 }
@@ -41,13 +45,28 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding the Dubbo provider to {}", flags.dubbo))?;
     let dubbo_addr = dubbo_listener.local_addr()?;
+    let mut inventory_listeners = Vec::new();
+    for address in &flags.inventory {
+        let listener = TcpListener::bind(address)
+            .await
+            .with_context(|| format!("binding the inventory service to {address}"))?;
+        inventory_listeners.push(listener);
+    }
+    let inventory_urls = inventory_listeners
+        .iter()
+        .map(|l| Ok(format!("http://{}", l.local_addr()?)))
+        .collect::<std::io::Result<Vec<_>>>()?;
     let http_listener = TcpListener::bind(flags.listen)
         .await
         .with_context(|| format!("binding the gateway to {}", flags.listen))?;
     let http_addr = http_listener.local_addr()?;
     let config = config_for(
         &flags.config,
-        &[("demo", backend_addr), ("users", dubbo_addr)],
+        &[
+            ("demo", vec![backend_addr.to_string()]),
+            ("users", vec![dubbo_addr.to_string()]),
+            ("inventory", inventory_urls.clone()),
+        ],
     )?;
 
     // Ctrl-C, or any part ending, stops them all.
@@ -57,35 +76,52 @@ async fn main() -> anyhow::Result<()> {
         stop.signalled(),
     ));
     let dubbo = stop.until_done(gateway_demo::serve_dubbo(dubbo_listener, stop.signalled()));
+    let mut inventory_listeners = inventory_listeners.into_iter();
+    let (Some(first), Some(second)) = (inventory_listeners.next(), inventory_listeners.next())
+    else {
+        anyhow::bail!("--inventory takes two addresses");
+    };
+    let inventory = futures::future::try_join(
+        gateway_demo::serve_inventory("inventory-a", first, stop.signalled()),
+        gateway_demo::serve_inventory("inventory-b", second, stop.signalled()),
+    );
+    let inventory = stop.until_done(inventory);
     let settings = gateway_web::Settings::new(config.clone());
     let gateway = stop.until_done(gateway_web::run(settings, http_listener, stop.signalled()));
-    print_banner(backend_addr, dubbo_addr, http_addr, &flags.config);
-    let (backend, dubbo, gateway, ()) = tokio::join!(backend, dubbo, gateway, stop.on_ctrl_c());
+    print_banner(
+        backend_addr,
+        dubbo_addr,
+        &inventory_urls,
+        http_addr,
+        &flags.config,
+    );
+    let (backend, dubbo, inventory, gateway, ()) =
+        tokio::join!(backend, dubbo, inventory, gateway, stop.on_ctrl_c());
     if config != flags.config {
         let _ = std::fs::remove_file(&config);
     }
     backend.context("demo backend")?;
     dubbo.context("demo Dubbo provider")?;
+    inventory.context("demo inventory service")?;
     gateway.context("gateway")?;
     Ok(())
 }
 
 /// The config the gateway reads: `path` itself when each named backend it has already points at its
-/// address, else an adjusted copy in the temp dir, with relative paths made absolute since they are
+/// endpoints, else an adjusted copy in the temp dir, with relative paths made absolute since they are
 /// relative to the file.
-fn config_for(path: &Path, backends: &[(&str, SocketAddr)]) -> anyhow::Result<PathBuf> {
+fn config_for(path: &Path, backends: &[(&str, Vec<String>)]) -> anyhow::Result<PathBuf> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut config = api_model::Config::from_yaml(&text)
         .with_context(|| format!("parsing {}", path.display()))?;
     let mut changed = false;
-    for (name, address) in backends {
-        let endpoint = address.to_string();
+    for (name, endpoints) in backends {
         let Some(backend) = config.backends.iter_mut().find(|b| b.name == *name) else {
             continue;
         };
-        if backend.endpoints != [endpoint.as_str()] {
-            backend.endpoints = vec![endpoint];
+        if backend.endpoints != *endpoints {
+            backend.endpoints = endpoints.clone();
             changed = true;
         }
     }
@@ -111,12 +147,19 @@ fn config_for(path: &Path, backends: &[(&str, SocketAddr)]) -> anyhow::Result<Pa
     Ok(copy)
 }
 
-fn print_banner(backend: SocketAddr, dubbo: SocketAddr, http: SocketAddr, config: &Path) {
+fn print_banner(
+    backend: SocketAddr,
+    dubbo: SocketAddr,
+    inventory: &[String],
+    http: SocketAddr,
+    config: &Path,
+) {
     let url = format!("http://{http}");
     let json = "-H 'content-type: application/json'";
     println!(
         "\
-gateway-demo: gRPC backend on {backend}, Dubbo provider on {dubbo}, gateway on {url}, config {config}
+gateway-demo: gRPC backend on {backend}, Dubbo provider on {dubbo}, HTTP inventory on {inventory},
+gateway on {url}, config {config}
 Try:
   curl -s {url}/v1/shelves
   curl -s {url}/v1/shelves/1/books/1
@@ -128,7 +171,10 @@ Try:
   curl -si {url}/v1/users/404
   curl -s {url}/v1/greet/world
   curl -s {url}/v1/ping
+  curl -si {url}/v1/inventory/dune
+  curl -sN {url}/v1/inventory/dune/watch?count=4
 Ctrl-C stops them all.",
         config = config.display(),
+        inventory = inventory.join(" and "),
     );
 }
