@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Instructions and syscalls per request through the gateway, under callgrind: deterministic to ~0.1 %
 # whatever else the machine runs, so it is the regression gate (benchmarks.md, headline figure 2).
-#   bench/callgrind.sh grpc|dubbo|policy-VARIANT [requests=20000]
+#   bench/callgrind.sh grpc|dubbo|http|policy-VARIANT [requests=20000]
+# http is a JSON POST relayed to an nginx answering a fixed body (bench/http_relay.py's backend).
 # VARIANT is one of bench/policies.py's: none, api_key, jwt, signature, limit_exact, limit_batched.
 # The policy-* paths are JSON -> gRPC with those policies, loaded by the project's http-load
 # (a signature needs a fresh nonce per request); policy-none is their reference, loaded the same way.
-# Needs a release build (cargo build --release -p gateway-web -p gateway-demo), valgrind and h2load.
+# Needs a release build (cargo build --release -p gateway-web -p gateway-demo), valgrind and h2load
+# (and nginx for http).
 # CALLGRIND_KEEP=DIR keeps the profile there (for callgrind_annotate --inclusive=yes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +32,12 @@ dubbo)
     target/release/dubbo-mock-provider --listen "127.0.0.1:$bport" & pids+=($!)
     load=(h2load --h1 -c 64 -t1 "http://127.0.0.1:$gport/v1/users/42")
     ;;
+http)
+    python3 -c "import sys; sys.path.insert(0, 'bench'); import http_relay as r; r.write_config('$work/gateway.yaml', $bport, 1000); r.nginx_conf('$work', 'backend', r.backend_server($bport, '/dev/null'))"
+    nginx -p "$work" -c "$work/backend.conf" & pids+=($!)
+    echo '{"message":"hello","number":42,"tags":["a","b"]}' > "$work/body.json"
+    load=(h2load --h1 -c 64 -t1 -H 'content-type: application/json' -d "$work/body.json" "http://127.0.0.1:$gport/v1/bench")
+    ;;
 policy-*)
     variant="${path#policy-}"
     python3 -c "import sys; sys.path.insert(0, 'bench'); import policies as p; p.write_config('$work/gateway.yaml', $bport, 1000, '$variant')"
@@ -37,7 +45,7 @@ policy-*)
     mapfile -t args < <(python3 -c "import sys; sys.path.insert(0, 'bench'); import policies as p; print('\n'.join(p.load_args('$variant')))")
     load=(taskset -c 1 target/release/http-load --url "http://127.0.0.1:$gport/v1/bench" --connections 64 "${args[@]}" --requests)
     ;;
-*) echo "usage: $0 grpc|dubbo|policy-VARIANT [requests]" >&2; exit 2 ;;
+*) echo "usage: $0 grpc|dubbo|http|policy-VARIANT [requests]" >&2; exit 2 ;;
 esac
 
 RUST_LOG=warn valgrind --tool=callgrind --collect-systime=usec --callgrind-out-file="$work/cg.out" \
