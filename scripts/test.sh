@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv=.venv-peers
-if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator, jwt, http_message_signatures, requests_http_signature, uvicorn, websockets' 2>/dev/null; then
+if ! "$venv/bin/python" -c 'import grpc, grpc_tools, grpc_reflection, openapi_spec_validator, jwt, http_message_signatures, requests_http_signature, uvicorn, websockets, dnslib' 2>/dev/null; then
     echo "==> installing the Python gRPC peer into $venv"
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r tests/peers/requirements.txt

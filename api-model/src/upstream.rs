@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::body_transform::JsonTransform;
+use crate::dns::DnsDiscovery;
 
 /// Settings of a `protocol: http` backend. Its `endpoints` are `http://host:port`, `https://host:port`
 /// or `host:port` (plain HTTP).
@@ -40,6 +41,9 @@ pub struct HttpBackend {
     /// How long an idle connection is kept.
     #[serde(default = "default_idle_timeout", with = "humantime_serde")]
     pub idle_timeout: Duration,
+    /// Resolve the endpoints' host names: each address one endpoint, re-resolved on its TTL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsDiscovery>,
 }
 
 impl Default for HttpBackend {
@@ -54,6 +58,7 @@ impl Default for HttpBackend {
             tls: None,
             max_idle_per_endpoint: default_idle_per_endpoint(),
             idle_timeout: default_idle_timeout(),
+            dns: None,
         }
     }
 }
@@ -276,6 +281,10 @@ impl HttpBackend {
             && tls.certificate_file.is_some() != tls.key_file.is_some()
         {
             problems.push("tls needs both certificate_file and key_file, or neither".into());
+        }
+        if let Some(dns) = &self.dns {
+            let server_name = self.tls.as_ref().is_some_and(|t| t.server_name.is_some());
+            problems.extend(dns.problems(endpoints, server_name));
         }
         problems
     }

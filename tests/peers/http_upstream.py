@@ -4,7 +4,7 @@ arrived: method, path with query, headers, and how many body bytes (counted whil
 held whole). `/status/NNN` answers with that status; `/health` with 200; `/mirror...` answers with the
 request's body and content type, as received.
 
-Usage: http_upstream.py --name a --port 0   (prints `LISTENING <port>` once it accepts)
+Usage: http_upstream.py --name a [--host 127.0.0.2] --port 0   (prints `LISTENING <port>` once it accepts)
 """
 
 import argparse
@@ -17,6 +17,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--name", default="upstream")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--host", default="127.0.0.1", help="the address to bind (any of 127.0.0.0/8)")
     args = parser.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -82,7 +83,7 @@ def main():
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = handle_any
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"LISTENING {server.server_address[1]}", flush=True)
     try:

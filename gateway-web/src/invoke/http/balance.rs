@@ -7,6 +7,7 @@
 //! - consistent hash: a ring with 160 points per unit of weight; a key walks clockwise to the first
 //!   available endpoint, so an endpoint leaving moves only its own keys.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
@@ -31,14 +32,14 @@ pub enum Balancer {
 }
 
 impl Balancer {
-    pub fn round_robin(endpoints: &[Endpoint]) -> Balancer {
+    pub fn round_robin(endpoints: &[Arc<Endpoint>]) -> Balancer {
         Balancer::RoundRobin {
             schedule: smooth_schedule(endpoints),
             next: AtomicUsize::new(0),
         }
     }
 
-    pub fn consistent_hash(endpoints: &[Endpoint]) -> Balancer {
+    pub fn consistent_hash(endpoints: &[Arc<Endpoint>]) -> Balancer {
         let mut ring = Vec::new();
         for (index, endpoint) in endpoints.iter().enumerate() {
             for point in 0..endpoint.weight * POINTS_PER_WEIGHT {
@@ -54,7 +55,12 @@ impl Balancer {
     }
 
     /// An available endpoint's index, or `None` when none is.
-    pub fn pick(&self, endpoints: &[Endpoint], key: Option<&[u8]>, now: Instant) -> Option<usize> {
+    pub fn pick(
+        &self,
+        endpoints: &[Arc<Endpoint>],
+        key: Option<&[u8]>,
+        now: Instant,
+    ) -> Option<usize> {
         let available = |i: usize| endpoints[i].available(now);
         match self {
             Balancer::RoundRobin { schedule, next } => {
@@ -79,7 +85,7 @@ impl Balancer {
 }
 
 /// Two available endpoints drawn at random; the one with fewer requests in flight per unit of weight.
-fn least_request(endpoints: &[Endpoint], now: Instant) -> Option<usize> {
+fn least_request(endpoints: &[Arc<Endpoint>], now: Instant) -> Option<usize> {
     let load = |i: usize| {
         let endpoint = &endpoints[i];
         (endpoint.in_flight.load(Ordering::Relaxed) as u64 + 1) * 1000 / endpoint.weight as u64
@@ -100,7 +106,7 @@ fn least_request(endpoints: &[Endpoint], now: Instant) -> Option<usize> {
 }
 
 /// nginx's smooth weighted round-robin, run for one full cycle (the sum of the weights).
-fn smooth_schedule(endpoints: &[Endpoint]) -> Vec<u32> {
+fn smooth_schedule(endpoints: &[Arc<Endpoint>]) -> Vec<u32> {
     let total: i64 = endpoints.iter().map(|e| i64::from(e.weight)).sum();
     let mut current = vec![0i64; endpoints.len()];
     let mut schedule = Vec::with_capacity(total as usize);
@@ -138,11 +144,13 @@ mod tests {
 
     use super::*;
 
-    fn pool(weights: &[u32]) -> Vec<Endpoint> {
+    fn pool(weights: &[u32]) -> Vec<Arc<Endpoint>> {
         weights
             .iter()
             .enumerate()
-            .map(|(i, w)| Endpoint::parse(&format!("10.0.0.{i}:80"), *w).expect("endpoint"))
+            .map(|(i, w)| {
+                Arc::new(Endpoint::parse(&format!("10.0.0.{i}:80"), *w).expect("endpoint"))
+            })
             .collect()
     }
 

@@ -10,8 +10,11 @@ use api_model::upstream::Outlier;
 use http::uri::{Authority, Scheme};
 
 pub struct Endpoint {
-    /// As configured (`http://10.0.0.1:8080`), for logs and `/readyz`.
+    /// As configured (`http://10.0.0.1:8080`), or for an address DNS gave, that address in the same
+    /// form: for logs, `/readyz` and the consistent-hash ring (so every node places it alike).
     pub address: String,
+    /// The configured endpoint whose host name DNS resolved to this address.
+    pub resolved_from: Option<String>,
     pub scheme: Scheme,
     pub authority: Authority,
     /// `authority` as the `Host` value sent upstream, made once rather than per request.
@@ -74,10 +77,42 @@ impl Endpoint {
             .map_err(|err| format!("`{address}`: {err}"))?;
         Ok(Endpoint {
             address: address.to_string(),
+            resolved_from: None,
             scheme,
             authority,
             host_header,
             weight: weight.max(1),
+            in_flight: AtomicU32::new(0),
+            checked_healthy: AtomicBool::new(true),
+            consecutive_failures: AtomicU32::new(0),
+            ejected: AtomicBool::new(false),
+            ejection: Mutex::new(Ejection::default()),
+        })
+    }
+
+    /// The host name this endpoint names, when it is one (not an IP address): what DNS resolves.
+    pub fn host_name(&self) -> Option<&str> {
+        let host = self.authority.host();
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        bare.parse::<std::net::IpAddr>().is_err().then_some(host)
+    }
+
+    /// This endpoint at one of its name's addresses: connections go to `ip`, while `Host` (and the
+    /// weight) stay the configured endpoint's. Fresh health: a new address has no history.
+    pub fn at(&self, ip: std::net::IpAddr) -> Result<Endpoint, String> {
+        let port = self.authority.port_u16().unwrap_or(80);
+        let socket = std::net::SocketAddr::new(ip, port);
+        let authority: Authority = socket
+            .to_string()
+            .parse()
+            .map_err(|err| format!("`{socket}`: {err}"))?;
+        Ok(Endpoint {
+            address: format!("{}://{socket}", self.scheme),
+            resolved_from: Some(self.address.clone()),
+            scheme: self.scheme.clone(),
+            authority,
+            host_header: self.host_header.clone(),
+            weight: self.weight,
             in_flight: AtomicU32::new(0),
             checked_healthy: AtomicBool::new(true),
             consecutive_failures: AtomicU32::new(0),

@@ -6,11 +6,13 @@
 //! - `upstream`: an upstream's endpoints, balancer and client; the per-request `Lease`; health checks.
 //! - `client`: the pooled client (keep-alive, HTTP/2, TLS with SNI and client certificates).
 //! - `pool`: upstreams shared across snapshots.
+//! - `dns`: endpoints from DNS, resolved again on the answers' TTL.
 //! - `status`: relay failures → error kinds.
 //! - `tunnel`: an upgraded (WebSocket) connection joined to the upstream's.
 
 mod balance;
 mod client;
+mod dns;
 mod endpoint;
 mod pool;
 pub mod status;

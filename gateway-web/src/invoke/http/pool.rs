@@ -38,6 +38,9 @@ impl UpstreamPool {
         if let Some(check) = settings.health_check {
             made.spawn_health_checks(check);
         }
+        if let Some(dns) = settings.dns {
+            super::dns::spawn(&made, dns);
+        }
         Ok(made)
     }
 

@@ -1,12 +1,15 @@
 //! `Upstream`: one HTTP backend's endpoints, balancer, health and pooled client. A request takes a
 //! [`Lease`] on one endpoint (counted in flight until the response body is done) and reports how the
-//! exchange went, which drives passive ejection.
+//! exchange went, which drives passive ejection. The endpoint set is swapped whole when DNS answers
+//! change it; an endpoint that stays keeps its health, and a lease keeps its endpoint alive.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use api_model::upstream::{HostHeader, HttpBackend, HttpBalance, Outlier};
 use api_model::{Backend, upstream::HashOn};
+use arc_swap::ArcSwap;
 use std::sync::atomic::Ordering;
 
 use super::balance::Balancer;
@@ -17,8 +20,10 @@ use crate::error::{ErrorKind, GatewayError};
 pub struct Upstream {
     /// The backend's name, for messages.
     pub name: String,
-    endpoints: Vec<Endpoint>,
-    balancer: Balancer,
+    /// The endpoints as configured (host names unresolved): what DNS discovery resolves.
+    pub configured: Vec<Endpoint>,
+    members: ArcSwap<Members>,
+    balance: HttpBalance,
     /// What a consistent hash reads; `None` for the other strategies.
     pub hash_on: Option<HashOn>,
     outlier: Outlier,
@@ -26,23 +31,46 @@ pub struct Upstream {
     pub client: HttpClient,
 }
 
+/// The endpoints requests go to now, and the balancer built over them.
+struct Members {
+    endpoints: Vec<Arc<Endpoint>>,
+    balancer: Balancer,
+}
+
+impl Members {
+    fn new(endpoints: Vec<Arc<Endpoint>>, balance: &HttpBalance) -> Members {
+        let balancer = match balance {
+            HttpBalance::RoundRobin => Balancer::round_robin(&endpoints),
+            HttpBalance::LeastRequest => Balancer::LeastRequest,
+            HttpBalance::ConsistentHash { .. } => Balancer::consistent_hash(&endpoints),
+        };
+        Members {
+            endpoints,
+            balancer,
+        }
+    }
+}
+
 impl Upstream {
     /// The pure half: endpoints and balancer from the definition (the client is made by the caller).
     pub fn new(backend: &Backend, client: HttpClient) -> Result<Upstream, String> {
         let settings = backend.http.clone().unwrap_or_default();
-        let endpoints = parse_endpoints(backend, &settings)?;
-        let (balancer, hash_on) = match &settings.balance {
-            HttpBalance::RoundRobin => (Balancer::round_robin(&endpoints), None),
-            HttpBalance::LeastRequest => (Balancer::LeastRequest, None),
-            HttpBalance::ConsistentHash { on } => (
-                Balancer::consistent_hash(&endpoints),
-                Some(HashOn::parse(on).ok_or_else(|| format!("consistent_hash on `{on}`"))?),
-            ),
+        let hash_on = match &settings.balance {
+            HttpBalance::ConsistentHash { on } => {
+                Some(HashOn::parse(on).ok_or_else(|| format!("consistent_hash on `{on}`"))?)
+            }
+            _ => None,
         };
+        let configured = parse_endpoints(backend, &settings)?;
+        let endpoints = parse_endpoints(backend, &settings)?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         Ok(Upstream {
             name: backend.name.clone(),
-            endpoints,
-            balancer,
+            configured,
+            members: ArcSwap::from_pointee(Members::new(endpoints, &settings.balance)),
+            balance: settings.balance,
             hash_on,
             outlier: settings.outlier,
             host: settings.host,
@@ -50,11 +78,32 @@ impl Upstream {
         })
     }
 
+    /// Replaces the endpoint set: an address already present keeps its endpoint (its health,
+    /// ejection and requests in flight); the balancer is rebuilt over the new set.
+    pub fn replace_endpoints(&self, fresh: Vec<Endpoint>) {
+        let current = self.members.load();
+        let mut kept: HashMap<&str, &Arc<Endpoint>> = current
+            .endpoints
+            .iter()
+            .map(|e| (e.address.as_str(), e))
+            .collect();
+        let endpoints: Vec<Arc<Endpoint>> = fresh
+            .into_iter()
+            .map(|e| match kept.remove(e.address.as_str()) {
+                Some(existing) => existing.clone(),
+                None => Arc::new(e),
+            })
+            .collect();
+        self.members
+            .store(Arc::new(Members::new(endpoints, &self.balance)));
+    }
+
     /// An available endpoint, or 503 at once when none is.
     pub fn lease(self: &Arc<Self>, key: Option<&[u8]>) -> Result<Lease, GatewayError> {
-        let index = self
+        let members = self.members.load();
+        let index = members
             .balancer
-            .pick(&self.endpoints, key, Instant::now())
+            .pick(&members.endpoints, key, Instant::now())
             .ok_or_else(|| {
                 GatewayError::new(
                     ErrorKind::NoHealthyUpstream,
@@ -64,29 +113,31 @@ impl Upstream {
                     ),
                 )
             })?;
-        self.endpoints[index]
-            .in_flight
-            .fetch_add(1, Ordering::Relaxed);
+        let endpoint = members.endpoints[index].clone();
+        endpoint.in_flight.fetch_add(1, Ordering::Relaxed);
         Ok(Lease {
             upstream: self.clone(),
-            index,
+            endpoint,
         })
     }
 
-    pub fn endpoints(&self) -> &[Endpoint] {
-        &self.endpoints
+    /// The endpoints requests go to now.
+    pub fn endpoints(&self) -> Vec<Arc<Endpoint>> {
+        self.members.load().endpoints.clone()
     }
 
     /// Whether one more endpoint may be ejected: at most `max_ejected_percent` of the pool, but always
     /// one, so a single bad endpoint of a small pool still leaves it.
     fn may_eject(&self) -> bool {
         let now = Instant::now();
-        let ejected = self
+        let members = self.members.load();
+        let ejected = members
             .endpoints
             .iter()
             .filter(|e| e.health(now) == Health::Ejected)
             .count();
-        let cap = (self.endpoints.len() * self.outlier.max_ejected_percent as usize / 100).max(1);
+        let cap =
+            (members.endpoints.len() * self.outlier.max_ejected_percent as usize / 100).max(1);
         ejected < cap
     }
 
@@ -94,11 +145,14 @@ impl Upstream {
     pub fn status(&self) -> serde_json::Value {
         let now = Instant::now();
         let endpoints: Vec<_> = self
+            .members
+            .load()
             .endpoints
             .iter()
             .map(|e| {
                 serde_json::json!({
                     "address": e.address,
+                    "resolved_from": e.resolved_from,
                     "weight": e.weight,
                     "health": match e.health(now) {
                         Health::Healthy => "healthy",
@@ -117,7 +171,8 @@ impl Upstream {
     pub fn spawn_health_checks(self: &Arc<Self>, check: api_model::upstream::ActiveHealth) {
         let weak = Arc::downgrade(self);
         tokio::spawn(async move {
-            let mut streaks: Vec<(u32, u32)> = Vec::new();
+            // Passes and failures in a row, by address: the set may change between ticks.
+            let mut streaks: HashMap<String, (u32, u32)> = HashMap::new();
             let mut tick = tokio::time::interval(check.interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
@@ -125,18 +180,14 @@ impl Upstream {
                 let Some(upstream) = weak.upgrade() else {
                     return;
                 };
-                streaks.resize(upstream.endpoints.len(), (0, 0));
-                let probes = upstream
-                    .endpoints
+                let endpoints = upstream.endpoints();
+                streaks.retain(|address, _| endpoints.iter().any(|e| e.address == *address));
+                let probes = endpoints
                     .iter()
                     .map(|endpoint| probe(&upstream.client, endpoint, &check.path, check.timeout));
                 let results = futures::future::join_all(probes).await;
-                for ((endpoint, passed), (passes, failures)) in upstream
-                    .endpoints
-                    .iter()
-                    .zip(results)
-                    .zip(streaks.iter_mut())
-                {
+                for (endpoint, passed) in endpoints.iter().zip(results) {
+                    let (passes, failures) = streaks.entry(endpoint.address.clone()).or_default();
                     if passed {
                         *passes += 1;
                         *failures = 0;
@@ -160,6 +211,7 @@ async fn probe(client: &HttpClient, endpoint: &Endpoint, path: &str, timeout: Du
     let uri = format!("{}://{}{path}", endpoint.scheme, endpoint.authority);
     let Ok(request) = http::Request::get(uri)
         .header(http::header::USER_AGENT, "gateway-health-check")
+        .header(http::header::HOST, endpoint.host_header.clone())
         .body(axum::body::Body::empty())
     else {
         return false;
@@ -187,12 +239,12 @@ fn parse_endpoints(backend: &Backend, settings: &HttpBackend) -> Result<Vec<Endp
 /// One request's hold on an endpoint: counted in flight until dropped.
 pub struct Lease {
     upstream: Arc<Upstream>,
-    index: usize,
+    endpoint: Arc<Endpoint>,
 }
 
 impl Lease {
     pub fn endpoint(&self) -> &Endpoint {
-        &self.upstream.endpoints[self.index]
+        &self.endpoint
     }
 
     pub fn upstream(&self) -> &Upstream {
@@ -215,5 +267,34 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         self.endpoint().in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_replaced_set_keeps_the_endpoints_that_stay_with_their_health() {
+        let backend: Backend = serde_json::from_value(serde_json::json!({
+            "name": "b", "protocol": "http", "endpoints": ["http://10.0.0.1:80", "http://10.0.0.2:80"]
+        }))
+        .unwrap();
+        let settings = HttpBackend::default();
+        let client =
+            super::super::client(&settings, Duration::from_secs(1), std::path::Path::new("."))
+                .unwrap();
+        let upstream = Upstream::new(&backend, client).unwrap();
+        let before = upstream.endpoints();
+        before[0].set_checked(false);
+        upstream.replace_endpoints(vec![
+            Endpoint::parse("http://10.0.0.1:80", 1).unwrap(),
+            Endpoint::parse("http://10.0.0.3:80", 1).unwrap(),
+        ]);
+        let after = upstream.endpoints();
+        assert!(Arc::ptr_eq(&after[0], &before[0]));
+        assert_eq!(after[0].health(Instant::now()), Health::Unhealthy);
+        assert_eq!(after[1].address, "http://10.0.0.3:80");
+        assert_eq!(after.len(), 2);
     }
 }

@@ -1,0 +1,71 @@
+//! DNS discovery for an HTTP backend: every address an endpoint's host name resolves to becomes an
+//! endpoint of its own, and the name is resolved again when the answer's TTL runs out.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsDiscovery {
+    /// Name servers to ask (`ip:port`, e.g. Consul's `127.0.0.1:8600`); the system's
+    /// (`/etc/resolv.conf`) when empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub servers: Vec<String>,
+    /// An answer is kept at least this long, whatever its TTL says...
+    #[serde(default = "default_min_ttl", with = "humantime_serde")]
+    pub min_ttl: Duration,
+    /// ...and at most this long.
+    #[serde(default = "default_max_ttl", with = "humantime_serde")]
+    pub max_ttl: Duration,
+}
+
+fn default_min_ttl() -> Duration {
+    Duration::from_secs(1)
+}
+
+fn default_max_ttl() -> Duration {
+    Duration::from_secs(300)
+}
+
+impl DnsDiscovery {
+    /// Problems, each phrased to follow `backend \`NAME\`: `. `endpoints` are the backend's.
+    pub fn problems(&self, endpoints: &[String], tls_server_name: bool) -> Vec<String> {
+        let mut problems = Vec::new();
+        for server in &self.servers {
+            if server.parse::<SocketAddr>().is_err() {
+                problems.push(format!("dns server `{server}` is not ip:port"));
+            }
+        }
+        if self.min_ttl < Duration::from_millis(100) || self.min_ttl > self.max_ttl {
+            problems.push("dns min_ttl must be at least 100ms and at most max_ttl".into());
+        }
+        // The connection goes to an address, so certificate checks need the name given apart.
+        if endpoints.iter().any(|e| e.starts_with("https://")) && !tls_server_name {
+            problems.push("dns discovery of https endpoints needs tls.server_name".into());
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mistakes_are_named() {
+        let dns: DnsDiscovery = serde_json::from_value(serde_json::json!({
+            "servers": ["127.0.0.1", "127.0.0.1:53"], "min_ttl": "10ms"
+        }))
+        .unwrap();
+        let problems = dns.problems(&["https://a:443".into()], false).join("; ");
+        for said in ["`127.0.0.1` is not ip:port", "min_ttl", "tls.server_name"] {
+            assert!(problems.contains(said), "{said}: {problems}");
+        }
+        assert_eq!(dns.servers.len(), 2);
+        let fine: DnsDiscovery = serde_json::from_str("{}").unwrap();
+        assert!(fine.problems(&["http://a:80".into()], false).is_empty());
+        assert_eq!(fine.max_ttl, Duration::from_secs(300));
+    }
+}
