@@ -267,3 +267,67 @@ apis:
         "blue still answered after the switch"
     );
 }
+
+#[tokio::test]
+async fn an_upstreams_own_5xx_answers_are_retried_on_gets_and_open_the_breaker() {
+    let good = upstream_on("good", 0).await;
+    let bad = Peer::start(
+        &python(),
+        &[
+            "tests/peers/http_upstream.py",
+            "--name",
+            "bad",
+            "--fail-status",
+            "500",
+        ],
+    )
+    .await;
+    let endpoints = [url(&bad), url(&good)];
+    // Round-robin over a failing and a working instance: a GET answered 500 goes again to the other.
+    let retry = "[{ kind: retry, attempts: 2, backoff: 1ms, idempotent_failures: true }]";
+    let gw = Gateway::start(&pool_config(
+        &endpoints,
+        "{ outlier: { consecutive_failures: 0 } }",
+        retry,
+    ))
+    .await;
+    for _ in 0..10 {
+        assert_eq!(who(&gw, None).await, Ok("good".to_string()));
+    }
+
+    // Without the retry half the answers are the failing instance's own 500, passed on as it is.
+    let plain = Gateway::start(&pool_config(
+        &endpoints,
+        "{ outlier: { consecutive_failures: 0 } }",
+        "[]",
+    ))
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        statuses.push(who(&plain, None).await.err().unwrap_or(200));
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 500).count(),
+        5,
+        "{statuses:?}"
+    );
+
+    // A breaker counts those 500s as backend errors: after enough of them it opens, and the
+    // failing instance is not asked at all.
+    let breaker = "[{ kind: circuit_breaker, failure_rate: 0.5, minimum_calls: 4, window: 10s, open: 30s, failures: [backend_error] }]";
+    let only_bad = Gateway::start(&pool_config(
+        &[url(&bad)],
+        "{ outlier: { consecutive_failures: 0 } }",
+        breaker,
+    ))
+    .await;
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        seen.push(who(&only_bad, None).await.err().unwrap_or(200));
+    }
+    assert_eq!(&seen[..4], &[500, 500, 500, 500], "{seen:?}");
+    assert!(
+        seen[4..].iter().all(|s| *s == 503),
+        "the breaker did not open: {seen:?}"
+    );
+}

@@ -18,6 +18,8 @@ def main():
     parser.add_argument("--name", default="upstream")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--host", default="127.0.0.1", help="the address to bind (any of 127.0.0.0/8)")
+    parser.add_argument("--fail-status", type=int, default=0,
+                        help="answer every request but /health with this status (a failing instance)")
     args = parser.parse_args()
 
     class Handler(BaseHTTPRequestHandler):
@@ -56,7 +58,9 @@ def main():
                         left -= len(chunk)
                     self.rfile.readline()
             status = 200
-            if self.path.startswith("/status/"):
+            if args.fail_status and not self.path.startswith("/health"):
+                status = args.fail_status
+            elif self.path.startswith("/status/"):
                 status = int(self.path.split("/")[2].split("?")[0])
             body = json.dumps({
                 "name": args.name,

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 
-use super::outcome::{FailureClass, classify, is_backend_fault};
+use super::outcome::{FailureClass, classify, classify_answer, is_backend_fault};
 use super::{Interceptor, Next};
 use crate::access::{Exchange, Reply};
 use crate::error::{ErrorKind, GatewayError};
@@ -37,6 +37,11 @@ impl CircuitBreaker {
             return true;
         }
         classify(err).is_some_and(|class| self.failures.contains(&class))
+    }
+
+    /// An upstream's own 5xx answer counts as its class would as an error.
+    fn counts_answer(&self, reply: &Reply) -> bool {
+        classify_answer(reply).is_some_and(|class| self.any || self.failures.contains(&class))
     }
 }
 
@@ -80,7 +85,10 @@ impl Interceptor for CircuitBreaker {
             timeouts_count: self.any || self.failures.contains(&FailureClass::Timeout),
         };
         let result = next.run(exchange).await;
-        let failed = result.as_ref().err().is_some_and(|err| self.counts(err));
+        let failed = match &result {
+            Ok(reply) => self.counts_answer(reply),
+            Err(err) => self.counts(err),
+        };
         if let Some(ticket) = pending.ticket.take() {
             self.breaker.finish(ticket, failed);
         }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 
-use super::outcome::{FailureClass, classify};
+use super::outcome::{FailureClass, classify, classify_answer};
 use super::{Interceptor, Next};
 use crate::access::{Exchange, Reply, ReplyBody};
 use crate::error::GatewayError;
@@ -61,6 +61,17 @@ impl Interceptor for Fallback {
         match next.run(exchange).await {
             Err(err) if classify(&err).is_some_and(|class| self.on.contains(&class)) => {
                 tracing::info!(code = err.code(), message = %err.message, "answered by the API's fallback");
+                Ok(Reply {
+                    status: self.status,
+                    headers: self.headers.clone(),
+                    body: ReplyBody::Full(self.body.clone()),
+                })
+            }
+            Ok(reply) if classify_answer(&reply).is_some_and(|class| self.on.contains(&class)) => {
+                tracing::info!(
+                    status = reply.status.as_u16(),
+                    "an upstream's 5xx answered by the API's fallback"
+                );
                 Ok(Reply {
                     status: self.status,
                     headers: self.headers.clone(),

@@ -1,6 +1,7 @@
 //! How a failed call is classed by the policies that react to failures: which failures a breaker
 //! counts, which a fallback answers, which a retry may repeat. One table, so the three agree.
 
+use crate::access::{Reply, ReplyBody};
 use crate::error::{ErrorKind, Fault, GatewayError};
 
 /// The classes a definition names (`failures:` of a breaker, `on:` of a fallback).
@@ -52,6 +53,21 @@ pub fn classify(err: &GatewayError) -> Option<FailureClass> {
         ErrorKind::CircuitOpen => FailureClass::CircuitOpen,
         ErrorKind::Overloaded => FailureClass::Overloaded,
         _ => return None,
+    })
+}
+
+/// The class of an HTTP upstream's own 5xx answer, which the relay passes on as it is (not as an
+/// error): 503 is `unavailable`, 504 `timeout`, any other 5xx `backend_error`. `None` for every other
+/// reply, so a breaker, a retry and a fallback treat an upstream that answers 500 as they treat a
+/// gRPC INTERNAL.
+pub fn classify_answer(reply: &Reply) -> Option<FailureClass> {
+    if !matches!(reply.body, ReplyBody::Relay(_)) || !reply.status.is_server_error() {
+        return None;
+    }
+    Some(match reply.status.as_u16() {
+        503 => FailureClass::Unavailable,
+        504 => FailureClass::Timeout,
+        _ => FailureClass::BackendError,
     })
 }
 

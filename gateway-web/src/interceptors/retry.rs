@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use http::Method;
 
-use super::outcome::{FailureClass, classify, not_processed};
+use super::outcome::{FailureClass, classify, classify_answer, not_processed};
 use super::{Interceptor, Next};
 use crate::access::{Exchange, Reply};
 use crate::error::GatewayError;
@@ -26,9 +26,11 @@ pub struct Retry {
 
 impl Retry {
     fn may_repeat(&self, err: &GatewayError, method: &Method) -> bool {
-        if not_processed(err) {
-            return true;
-        }
+        not_processed(err) || self.may_repeat_failure(classify(err), method)
+    }
+
+    /// A failure the backend may have seen: repeated only for idempotent methods, when allowed.
+    fn may_repeat_failure(&self, class: Option<FailureClass>, method: &Method) -> bool {
         let idempotent = matches!(
             *method,
             Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
@@ -37,7 +39,7 @@ impl Retry {
         self.idempotent_failures
             && idempotent
             && matches!(
-                classify(err),
+                class,
                 Some(FailureClass::BackendError | FailureClass::Unavailable)
             )
     }
@@ -69,27 +71,40 @@ impl Interceptor for Retry {
         loop {
             let again = exchange.try_clone();
             let method = exchange.method.clone();
-            let err = match next.run(exchange).await {
-                Ok(reply) => return Ok(reply),
-                Err(err) => err,
+            let outcome = next.run(exchange).await;
+            // An upstream's 5xx answer is repeated as its class would be as an error; when it is
+            // not repeated, the client gets the answer itself.
+            let repeatable = match &outcome {
+                Ok(reply) => self.may_repeat_failure(classify_answer(reply), &method),
+                Err(err) => self.may_repeat(err, &method),
             };
+            if outcome.is_ok() && !repeatable {
+                return outcome;
+            }
             retry += 1;
             let Some(copy) = again else {
-                return Err(err);
+                return outcome;
             };
-            if retry >= self.attempts || !self.may_repeat(&err, &method) {
-                return Err(err);
+            if retry >= self.attempts || !repeatable {
+                return outcome;
             }
+            // Everything that could stop the retry is decided while the answer is still here to
+            // return.
             let wait = self.wait(retry - 1);
             let left = copy.remaining().ok().flatten();
             if left.is_some_and(|left| left <= wait) || copy.remaining().is_err() {
-                return Err(err);
+                return outcome;
             }
+            let code = match &outcome {
+                Ok(reply) => format!("upstream {}", reply.status.as_u16()),
+                Err(err) => err.code().to_string(),
+            };
             if !self.budget.withdraw() {
-                tracing::debug!(code = err.code(), "not retried: the retry budget is spent");
-                return Err(err);
+                tracing::debug!(%code, "not retried: the retry budget is spent");
+                return outcome;
             }
-            tracing::debug!(code = err.code(), attempt = retry + 1, "retrying");
+            tracing::debug!(%code, attempt = retry + 1, "retrying");
+            drop(outcome);
             tokio::time::sleep(wait).await;
             exchange = copy;
         }
