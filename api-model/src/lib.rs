@@ -19,7 +19,7 @@
 pub mod body_transform;
 pub mod config;
 pub mod consumer;
-pub mod dns;
+pub mod discovery;
 pub mod http_rule;
 pub mod mapping;
 pub mod policy;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::body_transform::JsonTransform;
-use crate::dns::DnsDiscovery;
+use crate::discovery::{DnsDiscovery, ZooKeeperDiscovery};
 
 /// Settings of a `protocol: http` backend. Its `endpoints` are `http://host:port`, `https://host:port`
 /// or `host:port` (plain HTTP).
@@ -44,6 +44,9 @@ pub struct HttpBackend {
     /// Resolve the endpoints' host names: each address one endpoint, re-resolved on its TTL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<DnsDiscovery>,
+    /// Endpoints registered in ZooKeeper (then `endpoints` may be empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zookeeper: Option<ZooKeeperDiscovery>,
 }
 
 impl Default for HttpBackend {
@@ -59,6 +62,7 @@ impl Default for HttpBackend {
             max_idle_per_endpoint: default_idle_per_endpoint(),
             idle_timeout: default_idle_timeout(),
             dns: None,
+            zookeeper: None,
         }
     }
 }
@@ -285,6 +289,9 @@ impl HttpBackend {
         if let Some(dns) = &self.dns {
             let server_name = self.tls.as_ref().is_some_and(|t| t.server_name.is_some());
             problems.extend(dns.problems(endpoints, server_name));
+        }
+        if let Some(zookeeper) = &self.zookeeper {
+            problems.extend(zookeeper.problems());
         }
         problems
     }

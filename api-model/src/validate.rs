@@ -47,10 +47,11 @@ impl Config {
             let registry = backend
                 .dubbo
                 .as_ref()
-                .is_some_and(|d| d.zookeeper.is_some());
+                .is_some_and(|d| d.zookeeper.is_some())
+                || backend.http.as_ref().is_some_and(|h| h.zookeeper.is_some());
             if backend.endpoints.is_empty() && !registry {
                 problems.push(format!(
-                    "backend `{}`: needs at least one endpoint (or, for dubbo, a registry)",
+                    "backend `{}`: needs at least one endpoint (or, for dubbo and http, a registry)",
                     backend.name
                 ));
             }

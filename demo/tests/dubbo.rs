@@ -92,6 +92,7 @@ async fn the_gateway_client_calls_every_method() {
         address: provider.address.clone(),
         version: None,
         group: None,
+        tls: false,
     }]);
     let client = DubboClient::new(set, DubboPool::default(), ClientSettings::default());
 

@@ -400,15 +400,7 @@ async fn dubbo_ts_provider() {
 #[tokio::test]
 async fn providers_from_a_zookeeper_registry() {
     let data = tempfile::tempdir().expect("zk dir");
-    let zk = Peer::start(
-        "bash",
-        &[
-            "tests/peers/dubbo/zookeeper.sh",
-            "--dir",
-            &data.path().display().to_string(),
-        ],
-    )
-    .await;
+    let zk = crate::harness::zookeeper(data.path()).await;
     let provider = java_provider().await;
     let python = repo_root().join(".venv-peers/bin/python");
     let register = tokio::process::Command::new(&python)

@@ -34,6 +34,20 @@ pub async fn tonic_backend() -> TonicBackend {
     TonicBackend { addr, _stop: stop }
 }
 
+/// A ZooKeeper server (`tests/peers/dubbo/zookeeper.sh`, installed by its `install.sh`) keeping its
+/// data in `dir`.
+pub async fn zookeeper(dir: &std::path::Path) -> Peer {
+    Peer::start(
+        "bash",
+        &[
+            "tests/peers/dubbo/zookeeper.sh",
+            "--dir",
+            &dir.display().to_string(),
+        ],
+    )
+    .await
+}
+
 /// A peer process (another implementation of a protocol) that prints `LISTENING <port>` once ready. It is
 /// killed when the handle drops, and exits by itself when its stdin closes.
 pub struct Peer {

@@ -8,7 +8,7 @@ mod harness;
 mod bad_input;
 mod deadlines;
 mod dubbo;
-mod http_dns;
+mod http_discovery;
 mod http_pools;
 mod http_streams;
 mod http_transforms;

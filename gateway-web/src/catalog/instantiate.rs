@@ -13,8 +13,10 @@ use tonic::transport::Channel;
 use super::plan::{CallPlan, DubboClientPlan, Plan};
 use super::{BuildContext, BuildError};
 use crate::call::{Call, DubboCall, GrpcCall, HttpCall};
+use crate::invoke::dubbo::registry::Wire;
 use crate::invoke::dubbo::{Balance, ClientSettings, DubboClient, Provider, ProviderSet};
 use crate::invoke::grpc::GrpcClient;
+use crate::invoke::http::{Upstream, registry};
 use crate::snapshot::{Route, Snapshot};
 
 /// How long the first listing of a registry may take before the revision is refused.
@@ -42,11 +44,12 @@ pub async fn instantiate(
         if let CallPlan::Http { backend, .. } = &route.call
             && upstreams[*backend].is_none()
         {
-            match context
-                .upstreams
-                .upstream(&plan.backends[*backend], &context.base_dir)
-            {
-                Ok(upstream) => upstreams[*backend] = Some(upstream),
+            let definition = &plan.backends[*backend];
+            match context.upstreams.upstream(definition, &context.base_dir) {
+                Ok(upstream) => match context.follow_registry(definition, &upstream).await {
+                    Ok(()) => upstreams[*backend] = Some(upstream),
+                    Err(problem) => problems.push(problem),
+                },
                 Err(problem) => problems.push(problem),
             }
         }
@@ -101,6 +104,44 @@ pub async fn instantiate(
 }
 
 impl BuildContext {
+    /// For an HTTP backend whose endpoints a ZooKeeper registry lists: the first listing (bounded, an
+    /// unreachable ensemble refuses the revision), then a follower, once per upstream.
+    async fn follow_registry(
+        &self,
+        backend: &Backend,
+        upstream: &Arc<Upstream>,
+    ) -> Result<(), String> {
+        let Some(http) = &backend.http else {
+            return Ok(());
+        };
+        let Some(zk) = &http.zookeeper else {
+            return Ok(());
+        };
+        if !upstream.claim_registry() {
+            return Ok(());
+        }
+        match self
+            .registries
+            .providers(
+                &zk.address,
+                &zk.root,
+                &zk.service,
+                Wire::Http,
+                REGISTRY_TIMEOUT,
+            )
+            .await
+        {
+            Ok(providers) => {
+                registry::follow(upstream, providers, http.weights.clone());
+                Ok(())
+            }
+            Err(problem) => {
+                upstream.release_registry();
+                Err(format!("backend `{}`: {problem}", backend.name))
+            }
+        }
+    }
+
     /// A client over the backend's providers for one interface: a static list, or a watched registry.
     /// Connections come from the shared pool, so a rebuild reuses them.
     async fn dubbo_client(&self, plan: &DubboClientPlan) -> Result<DubboClient, String> {
@@ -124,6 +165,7 @@ impl BuildContext {
                         &zk.address,
                         &zk.root,
                         &plan.target.interface,
+                        Wire::Dubbo,
                         REGISTRY_TIMEOUT,
                     )
                     .await?
@@ -133,6 +175,7 @@ impl BuildContext {
                     .endpoints
                     .iter()
                     .map(|address| Provider {
+                        tls: false,
                         address: address.clone(),
                         version: None,
                         group: None,

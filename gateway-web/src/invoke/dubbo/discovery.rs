@@ -12,6 +12,8 @@ pub struct Provider {
     pub address: String,
     pub version: Option<String>,
     pub group: Option<String>,
+    /// Reached over TLS: an `https://` provider of an HTTP service (never a Dubbo one).
+    pub tls: bool,
 }
 
 impl Provider {
@@ -62,6 +64,7 @@ mod tests {
 
     fn provider(version: Option<&str>, group: Option<&str>) -> Provider {
         Provider {
+            tls: false,
             address: "127.0.0.1:20880".into(),
             version: version.map(Into::into),
             group: group.map(Into::into),

@@ -86,6 +86,10 @@ impl Balancer {
 
 /// Two available endpoints drawn at random; the one with fewer requests in flight per unit of weight.
 fn least_request(endpoints: &[Arc<Endpoint>], now: Instant) -> Option<usize> {
+    // A registry may list no endpoint at all; a draw from an empty range would panic.
+    if endpoints.is_empty() {
+        return None;
+    }
     let load = |i: usize| {
         let endpoint = &endpoints[i];
         (endpoint.in_flight.load(Ordering::Relaxed) as u64 + 1) * 1000 / endpoint.weight as u64
@@ -152,6 +156,20 @@ mod tests {
                 Arc::new(Endpoint::parse(&format!("10.0.0.{i}:80"), *w).expect("endpoint"))
             })
             .collect()
+    }
+
+    #[test]
+    fn an_empty_pool_picks_nothing_whatever_the_balancer() {
+        let empty = pool(&[]);
+        let now = Instant::now();
+        for balancer in [
+            Balancer::round_robin(&empty),
+            Balancer::LeastRequest,
+            Balancer::consistent_hash(&empty),
+        ] {
+            assert_eq!(balancer.pick(&empty, Some(b"key"), now), None);
+            assert_eq!(balancer.pick(&empty, None, now), None);
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! - `client`: the pooled client (keep-alive, HTTP/2, TLS with SNI and client certificates).
 //! - `pool`: upstreams shared across snapshots.
 //! - `dns`: endpoints from DNS, resolved again on the answers' TTL.
+//! - `registry`: endpoints from a ZooKeeper registry, followed as it changes.
 //! - `status`: relay failures → error kinds.
 //! - `tunnel`: an upgraded (WebSocket) connection joined to the upstream's.
 
@@ -15,6 +16,7 @@ mod client;
 mod dns;
 mod endpoint;
 mod pool;
+pub mod registry;
 pub mod status;
 pub mod tunnel;
 mod upstream;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use api_model::upstream::{HostHeader, HttpBackend, HttpBalance, Outlier};
 use api_model::{Backend, upstream::HashOn};
 use arc_swap::ArcSwap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::balance::Balancer;
 use super::client::HttpClient;
@@ -29,6 +29,8 @@ pub struct Upstream {
     outlier: Outlier,
     pub host: HostHeader,
     pub client: HttpClient,
+    /// Set once a registry follower feeds the endpoint set (one per upstream, across rebuilds).
+    registry_claimed: AtomicBool,
 }
 
 /// The endpoints requests go to now, and the balancer built over them.
@@ -75,7 +77,18 @@ impl Upstream {
             outlier: settings.outlier,
             host: settings.host,
             client,
+            registry_claimed: AtomicBool::new(false),
         })
+    }
+
+    /// True for the first caller: that one starts the registry follower.
+    pub fn claim_registry(&self) -> bool {
+        !self.registry_claimed.swap(true, Ordering::AcqRel)
+    }
+
+    /// Gives the claim back (the first listing failed; the next build tries again).
+    pub fn release_registry(&self) {
+        self.registry_claimed.store(false, Ordering::Release);
     }
 
     /// Replaces the endpoint set: an address already present keeps its endpoint (its health,

@@ -17,5 +17,5 @@ mod zookeeper;
 #[cfg(test)]
 mod tests;
 
-pub use url::parse_provider_node;
+pub use url::{Wire, parse_provider_node};
 pub use zookeeper::Registries;

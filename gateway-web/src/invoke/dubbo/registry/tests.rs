@@ -13,7 +13,7 @@ use zookeeper_client::{self as zk, Acls, CreateMode};
 
 use super::super::discovery::ProviderSet;
 use super::Registries;
-use super::url::encode_provider_url;
+use super::url::{Wire, encode_provider_url};
 
 const IFACE: &str = "org.apache.dubbo.demo.UserService";
 const FIRST_LISTING: Duration = Duration::from_secs(10);
@@ -215,7 +215,13 @@ async fn providers_follow_node_changes() {
 
     let registries = Registries::default();
     let set = registries
-        .providers(&server.address(), "/dubbo", IFACE, FIRST_LISTING)
+        .providers(
+            &server.address(),
+            "/dubbo",
+            IFACE,
+            Wire::Dubbo,
+            FIRST_LISTING,
+        )
         .await
         .expect("providers");
     assert_eq!(addresses(&set), ["10.0.0.1:20880", "10.0.0.2:20880"]);
@@ -225,7 +231,13 @@ async fn providers_follow_node_changes() {
 
     // Another snapshot asking for the same node shares the session and the watcher.
     let again = registries
-        .providers(&server.address(), "/dubbo/", IFACE, FIRST_LISTING)
+        .providers(
+            &server.address(),
+            "/dubbo/",
+            IFACE,
+            Wire::Dubbo,
+            FIRST_LISTING,
+        )
         .await
         .expect("providers again");
     assert_eq!(registries.counts(), (1, 1));
@@ -262,7 +274,13 @@ async fn missing_node_is_empty_until_created() {
     let writer = Writer::connect(&server.address()).await;
     let registries = Registries::default();
     let set = registries
-        .providers(&server.address(), "/dubbo", IFACE, FIRST_LISTING)
+        .providers(
+            &server.address(),
+            "/dubbo",
+            IFACE,
+            Wire::Dubbo,
+            FIRST_LISTING,
+        )
         .await
         .expect("providers of a missing node");
     assert!(set.current().is_empty());
@@ -291,7 +309,7 @@ async fn unreachable_ensemble_fails_fast_naming_it() {
     let timeout = Duration::from_secs(5);
     let started = Instant::now();
     let error = registries
-        .providers(&address, "/dubbo", IFACE, timeout)
+        .providers(&address, "/dubbo", IFACE, Wire::Dubbo, timeout)
         .await
         .err()
         .expect("an unreachable ensemble is an error");
@@ -302,7 +320,7 @@ async fn unreachable_ensemble_fails_fast_naming_it() {
     let timeout = Duration::from_millis(500);
     let started = Instant::now();
     let error = registries
-        .providers("10.255.255.1:2181", "/dubbo", IFACE, timeout)
+        .providers("10.255.255.1:2181", "/dubbo", IFACE, Wire::Dubbo, timeout)
         .await
         .err()
         .expect("a black-holed ensemble is an error");
@@ -332,7 +350,13 @@ async fn restart_keeps_the_last_list_then_updates() {
     }
     let registries = Registries::default();
     let set = registries
-        .providers(&server.address(), "/dubbo", IFACE, FIRST_LISTING)
+        .providers(
+            &server.address(),
+            "/dubbo",
+            IFACE,
+            Wire::Dubbo,
+            FIRST_LISTING,
+        )
         .await
         .expect("providers");
     assert_eq!(addresses(&set), ["10.0.0.1:20880", "10.0.0.2:20880"]);

@@ -4,23 +4,39 @@ use percent_encoding::percent_decode_str;
 
 use super::super::discovery::Provider;
 
-/// Parses one encoded child node name into a provider and the interface it serves; `None` when the
-/// node is not a usable `dubbo://` provider (another protocol, disabled, or not a URL at all).
+/// What a listing is read for: a Dubbo client takes `dubbo://` providers; an HTTP upstream takes
+/// `http://`, `https://` and Dubbo's REST protocol (`rest://`, plain HTTP).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Wire {
+    Dubbo,
+    Http,
+}
+
+/// Parses one encoded child node name into a Dubbo provider and the interface it serves; `None` when
+/// the node is not a usable `dubbo://` provider (another protocol, disabled, or not a URL at all).
 pub fn parse_provider_node(name: &str) -> Option<(Provider, String)> {
+    parse_provider_node_for(name, Wire::Dubbo)
+}
+
+/// The same for the providers `wire` reads.
+pub fn parse_provider_node_for(name: &str, wire: Wire) -> Option<(Provider, String)> {
     // Providers encode the whole URL with Java's `URLEncoder`, which writes a space as `+`; a literal
     // `+` arrives as `%2B`, so turning `+` back first is the exact inverse.
     let name = name.replace('+', " ");
     let url = percent_decode_str(&name).decode_utf8().ok()?;
-    parse_provider_url(&url)
+    parse_provider_url(&url, wire)
 }
 
 /// Parses a decoded `dubbo://host:port/interface?key=value&...` URL.
-fn parse_provider_url(url: &str) -> Option<(Provider, String)> {
+fn parse_provider_url(url: &str, wire: Wire) -> Option<(Provider, String)> {
     let (scheme, rest) = url.split_once("://")?;
-    // The gateway speaks Dubbo2 over TCP only; `tri://`, `rest://` and others are other endpoints.
-    if !scheme.eq_ignore_ascii_case("dubbo") {
-        return None;
-    }
+    // Dubbo2 over TCP for a Dubbo client (`tri://` goes through the gRPC path); HTTP for an upstream.
+    let scheme = scheme.to_ascii_lowercase();
+    let tls = match (wire, scheme.as_str()) {
+        (Wire::Dubbo, "dubbo") | (Wire::Http, "http" | "rest") => false,
+        (Wire::Http, "https") => true,
+        _ => return None,
+    };
     let (before_query, query) = rest.split_once('?').unwrap_or((rest, ""));
     let (authority, path) = before_query.split_once('/').unwrap_or((before_query, ""));
     let address = host_port(authority)?;
@@ -36,6 +52,7 @@ fn parse_provider_url(url: &str) -> Option<(Provider, String)> {
         return None;
     }
     let provider = Provider {
+        tls,
         address,
         version: params.get_or_default("version").map(str::to_owned),
         group: params.get_or_default("group").map(str::to_owned),
@@ -92,6 +109,7 @@ mod tests {
 
     fn provider(address: &str, version: Option<&str>, group: Option<&str>) -> Provider {
         Provider {
+            tls: false,
             address: address.into(),
             version: version.map(Into::into),
             group: group.map(Into::into),
@@ -199,6 +217,19 @@ mod tests {
         );
         // Invalid UTF-8 after decoding, and a name that is not encoded at all but still a URL.
         assert_eq!(parse_provider_node("dubbo%3A%2F%2F%FF%FE"), None);
+        let http = |url: &str| parse_provider_node_for(&encode_provider_url(url), Wire::Http);
+        let rest = http("rest://10.0.0.1:8080/org.acme.Inventory").expect("rest");
+        assert_eq!(
+            (rest.0.address.as_str(), rest.0.tls),
+            ("10.0.0.1:8080", false)
+        );
+        assert!(
+            http("https://10.0.0.2:8443/org.acme.Inventory")
+                .expect("https")
+                .0
+                .tls
+        );
+        assert_eq!(http("dubbo://10.0.0.1:20880/org.acme.Inventory"), None);
         assert_eq!(
             parse_provider_node("dubbo://10.0.0.1:20880/a.B"),
             Some((provider("10.0.0.1:20880", None, None), "a.B".into()))

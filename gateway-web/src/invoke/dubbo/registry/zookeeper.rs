@@ -16,8 +16,8 @@ use zookeeper_client::{self as zk, EventType, OneshotWatcher};
 
 use super::super::backoff::Backoff;
 use super::super::discovery::{Provider, ProviderSet};
-use super::parse_provider_node;
 use super::session::Session;
+use super::url::{Wire, parse_provider_node_for};
 
 /// Pacing of list retries after a non-fatal error (connection loss, missing permission).
 const RETRY_MIN: Duration = Duration::from_millis(100);
@@ -39,8 +39,8 @@ struct Inner {
     followers: HashMap<FollowKey, Arc<Follower>>,
 }
 
-/// (ensemble address, providers node path).
-type FollowKey = (String, String);
+/// (ensemble address, providers node path, which providers are read).
+type FollowKey = (String, String, Wire);
 
 impl Registries {
     /// The interface's providers, watched: the returned ProviderSet updates when providers come and go.
@@ -52,12 +52,13 @@ impl Registries {
         address: &str,
         root: &str,
         interface: &str,
+        wire: Wire,
         timeout: Duration,
     ) -> Result<ProviderSet, String> {
         let path = providers_path(root, interface)?;
         let (providers, mut listed, follower) = {
             let mut inner = lock(&self.inner);
-            let key = (address.to_owned(), path.clone());
+            let key = (address.to_owned(), path.clone(), wire);
             let follower = match inner.followers.get(&key) {
                 Some(follower) => follower.clone(),
                 None => self.start_follower(&mut inner, key),
@@ -180,7 +181,7 @@ async fn run_follower(registry: Weak<Mutex<Inner>>, key: FollowKey, follower: Ar
     loop {
         tokio::select! {
             _ = follower.providers.closed() => {}
-            never = follow(&follower, &key.1) => match never {},
+            never = follow(&follower, &key.1, key.2) => match never {},
         }
         let Some(registry) = registry.upgrade() else {
             return;
@@ -201,14 +202,14 @@ async fn run_follower(registry: Weak<Mutex<Inner>>, key: FollowKey, follower: Ar
 }
 
 /// Lists and watches `path`, session after session. Never returns.
-async fn follow(follower: &Follower, path: &str) -> std::convert::Infallible {
+async fn follow(follower: &Follower, path: &str, wire: Wire) -> std::convert::Infallible {
     let mut generation = 0;
     let mut retry = Backoff::new(RETRY_MIN, RETRY_MAX);
     loop {
         let client;
         (generation, client) = follower.session.next_client(generation).await;
         loop {
-            match list_and_watch(&client, path).await {
+            match list_and_watch(&client, path, wire).await {
                 Ok((providers, watcher)) => {
                     retry.reset();
                     follower.set_error(None);
@@ -239,10 +240,11 @@ async fn follow(follower: &Follower, path: &str) -> std::convert::Infallible {
 async fn list_and_watch(
     client: &zk::Client,
     path: &str,
+    wire: Wire,
 ) -> Result<(Vec<Provider>, OneshotWatcher), zk::Error> {
     loop {
         match client.list_and_watch_children(path).await {
-            Ok((children, watcher)) => return Ok((parse_children(&children), watcher)),
+            Ok((children, watcher)) => return Ok((parse_children(&children, wire), watcher)),
             Err(zk::Error::NoNode) => {}
             Err(error) => return Err(error),
         }
@@ -257,13 +259,13 @@ async fn list_and_watch(
 
 /// Usable providers, sorted and without duplicates so that equal listings compare equal. No cap of
 /// our own: a listing is one ZooKeeper reply, bounded by the server's packet limit (`jute.maxbuffer`).
-fn parse_children(children: &[String]) -> Vec<Provider> {
+fn parse_children(children: &[String], wire: Wire) -> Vec<Provider> {
     let mut providers: Vec<Provider> = children
         .iter()
-        .filter_map(|name| parse_provider_node(name).map(|(provider, _)| provider))
+        .filter_map(|name| parse_provider_node_for(name, wire).map(|(provider, _)| provider))
         .collect();
     providers.sort_by(|a, b| {
-        (&a.address, &a.version, &a.group).cmp(&(&b.address, &b.version, &b.group))
+        (&a.address, &a.version, &a.group, a.tls).cmp(&(&b.address, &b.version, &b.group, b.tls))
     });
     providers.dedup();
     providers
@@ -315,7 +317,7 @@ mod tests {
             "junk",
         ]
         .map(String::from);
-        let addresses: Vec<_> = parse_children(&names)
+        let addresses: Vec<_> = parse_children(&names, Wire::Dubbo)
             .into_iter()
             .map(|provider| provider.address)
             .collect();

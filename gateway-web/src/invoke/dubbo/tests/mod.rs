@@ -14,6 +14,7 @@ use fake_provider::FakeProvider;
 
 fn provider(address: &str) -> Provider {
     Provider {
+        tls: false,
         address: address.to_string(),
         version: None,
         group: None,

@@ -1,5 +1,6 @@
-//! DNS discovery for an HTTP backend: every address an endpoint's host name resolves to becomes an
-//! endpoint of its own, and the name is resolved again when the answer's TTL runs out.
+//! Where an HTTP backend's endpoints come from besides its static list: DNS (every address an
+//! endpoint's host name resolves to becomes an endpoint, resolved again when the answer's TTL runs
+//! out) or a ZooKeeper registry (the providers a service registers, as Dubbo's registry lays them out).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -44,6 +45,46 @@ impl DnsDiscovery {
         // The connection goes to an address, so certificate checks need the name given apart.
         if endpoints.iter().any(|e| e.starts_with("https://")) && !tls_server_name {
             problems.push("dns discovery of https endpoints needs tls.server_name".into());
+        }
+        problems
+    }
+}
+
+/// Endpoints registered in ZooKeeper under `<root>/<service>/providers`, one child per provider
+/// URL (`http://`, `https://` or Dubbo's `rest://`, URL-encoded as Dubbo writes them), watched: a
+/// provider that registers or leaves changes the pool at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZooKeeperDiscovery {
+    /// `host:port[,host:port...]`.
+    pub address: String,
+    #[serde(default = "default_root")]
+    pub root: String,
+    /// The registered service (a Dubbo interface name, or any node name).
+    pub service: String,
+}
+
+fn default_root() -> String {
+    "/dubbo".into()
+}
+
+impl ZooKeeperDiscovery {
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        if self.address.trim().is_empty() {
+            problems.push("zookeeper.address is empty".into());
+        }
+        if self.service.is_empty() || self.service.contains('/') {
+            problems.push(format!(
+                "zookeeper.service `{}` is not a node name",
+                self.service
+            ));
+        }
+        if !self.root.starts_with('/') {
+            problems.push(format!(
+                "zookeeper.root `{}` must start with `/`",
+                self.root
+            ));
         }
         problems
     }
