@@ -21,6 +21,13 @@ if ! command -v go >/dev/null; then
     apt-get install -y -qq golang-go >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq golang-go >/dev/null; }
 fi
 
+# nginx is one of the HTTP relay suite's upstreams (Debian's package; never started as a service).
+if ! command -v nginx >/dev/null; then
+    echo "==> apt-get install nginx-light"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq nginx-light >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nginx-light >/dev/null; }
+fi
+
 # Dubbo peers: Java provider (Caucho hessian), sofa-rpc-node, dubbo.ts, the Triple server, ZooKeeper.
 bash tests/peers/dubbo/install.sh
 

@@ -9,6 +9,7 @@ mod bad_input;
 mod deadlines;
 mod dubbo;
 mod http_discovery;
+mod http_nginx;
 mod http_pools;
 mod http_streams;
 mod http_transforms;
