@@ -12,7 +12,14 @@ const MAX_LEN: usize = 128;
 pub fn accept_or_new(sent: Option<&str>) -> String {
     sent.filter(|id| is_acceptable(id))
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+        .unwrap_or_else(|| {
+            // Encoded straight into a stack buffer rather than through `Display`.
+            let mut buffer = uuid::Uuid::encode_buffer();
+            uuid::Uuid::new_v4()
+                .hyphenated()
+                .encode_lower(&mut buffer)
+                .to_owned()
+        })
 }
 
 fn is_acceptable(id: &str) -> bool {
@@ -33,5 +40,14 @@ mod tests {
         assert!(!is_acceptable(""));
         assert!(!is_acceptable("has space"));
         assert!(!is_acceptable(&"x".repeat(200)));
+    }
+
+    #[test]
+    fn a_new_id_is_a_lowercase_hyphenated_uuid() {
+        let id = accept_or_new(None);
+        let parsed = uuid::Uuid::parse_str(&id).expect("a UUID");
+        assert_eq!(id, parsed.to_string());
+        assert_eq!(parsed.get_version_num(), 4);
+        assert_eq!(accept_or_new(Some("kept-1")), "kept-1");
     }
 }
