@@ -23,6 +23,11 @@ apis:
     upstream:
       path: /mirror/down
       response_body: { remove: [internal], rename: { data.id: id } }
+  - name: slow
+    backend: m
+    timeout: 1s
+    http: { post: /v1/slow }
+    upstream: { path: /mirror/slow, request_body: { remove: [a] } }
   - name: small
     backend: m
     http: { post: /v1/small }
@@ -161,4 +166,28 @@ async fn bodies_that_cannot_or_should_not_be_edited_pass_untouched() {
     )
     .await;
     assert_eq!(text, r#"{"b": 2}"#.replace(' ', ""));
+}
+
+#[tokio::test]
+async fn a_body_trickled_to_an_edit_is_cut_off_with_a_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_peer, gw) = gateway().await;
+    let mut stream = tokio::net::TcpStream::connect(gw.addr).await.unwrap();
+    let head = "POST /v1/slow HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\n\
+                Content-Length: 100\r\n\r\n{\"a\": ";
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = vec![0u8; 4096];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("no answer while the body never came")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("\"request_timeout\""), "{answer}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
 }

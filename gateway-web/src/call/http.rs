@@ -206,11 +206,23 @@ impl HttpPlan {
         self.request_headers
             .apply(&mut headers, exchange, &self.route)?;
 
+        let wait = exchange.remaining()?.unwrap_or(self.timeout);
         let mut body = exchange.relay_body(self.max_request_body)?;
         if let Some(edit) = &self.request_body {
-            body = edit
-                .edit_body(&mut headers, body, client_body_error)
-                .await?;
+            // Here the gateway itself waits for the body (holding an endpoint): a client that
+            // trickles it gets as long as the call would have, then a 408.
+            body =
+                tokio::time::timeout(wait, edit.edit_body(&mut headers, body, client_body_error))
+                    .await
+                    .map_err(|_| {
+                        GatewayError::new(
+                            ErrorKind::RequestTimeout,
+                            format!(
+                                "the request body did not arrive within {}",
+                                crate::error::readable(wait)
+                            ),
+                        )
+                    })??;
         }
         let mut request = Request::new(body);
         *request.method_mut() = exchange.method.clone();
