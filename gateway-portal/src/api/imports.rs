@@ -90,20 +90,7 @@ pub async fn import(
         .execute(&mut *tx)
         .await?;
     let outcome = examine(&state, &mut tx, &request).await?;
-    for entry in &outcome.entries {
-        let api = &entry.planned.api;
-        match &entry.change {
-            Change::New => {
-                let spec = apis::insert(&mut tx, api, true, &entry.routes).await?;
-                audit(&mut tx, &caller.username, "api.import", &api.name, spec).await?;
-            }
-            Change::Changed { .. } => {
-                let spec = apis::replace(&mut tx, &api.name, api, &entry.routes).await?;
-                audit(&mut tx, &caller.username, "api.import", &api.name, spec).await?;
-            }
-            Change::Unchanged | Change::Invalid(_) => {}
-        }
-    }
+    // The missing go first: a renamed operation's new API takes over its old route.
     if request.remove_missing {
         for (name, _) in &outcome.missing {
             sqlx::query("DELETE FROM apis WHERE name = $1")
@@ -118,6 +105,20 @@ pub async fn import(
                 json!({"import": outcome.group}),
             )
             .await?;
+        }
+    }
+    for entry in &outcome.entries {
+        let api = &entry.planned.api;
+        match &entry.change {
+            Change::New => {
+                let spec = apis::insert(&mut tx, api, true, &entry.routes).await?;
+                audit(&mut tx, &caller.username, "api.import", &api.name, spec).await?;
+            }
+            Change::Changed { .. } => {
+                let spec = apis::replace(&mut tx, &api.name, api, &entry.routes).await?;
+                audit(&mut tx, &caller.username, "api.import", &api.name, spec).await?;
+            }
+            Change::Unchanged | Change::Invalid(_) => {}
         }
     }
     tx.commit().await?;
@@ -201,6 +202,18 @@ async fn examine(
         "the import",
     )
     .is_ok();
+    // The group's stored APIs the document no longer has; with `remove_missing` their routes are free.
+    let mut missing: Vec<(String, i32)> = stored
+        .iter()
+        .filter(|(name, (spec, _))| {
+            spec.get("group").and_then(Value::as_str) == Some(group.as_str())
+                && !planned.iter().any(|p| p.api.name == **name)
+        })
+        .map(|(name, (_, version))| (name.clone(), *version))
+        .collect();
+    missing.sort();
+    let freed =
+        |holder: &str| request.remove_missing && missing.iter().any(|(name, _)| name == holder);
     let mut entries = Vec::with_capacity(planned.len());
     for planned in planned {
         let api = &planned.api;
@@ -227,7 +240,7 @@ async fn examine(
         let taken = routes.iter().find_map(|r| {
             holders
                 .get(&(r.host.clone(), r.method.clone(), r.path.clone()))
-                .filter(|holder| **holder != api.name)
+                .filter(|holder| **holder != api.name && !freed(holder))
                 .map(|holder| {
                     format!(
                         "{} {} is already routed to API `{holder}`",
@@ -259,15 +272,6 @@ async fn examine(
             routes,
         });
     }
-    let mut missing: Vec<(String, i32)> = stored
-        .iter()
-        .filter(|(name, (spec, _))| {
-            spec.get("group").and_then(Value::as_str) == Some(group.as_str())
-                && !entries.iter().any(|e| e.planned.api.name == **name)
-        })
-        .map(|(name, (_, version))| (name.clone(), *version))
-        .collect();
-    missing.sort();
     Ok(Outcome {
         dialect: document.dialect,
         title: document.title,

@@ -345,3 +345,57 @@ async fn what_cannot_be_imported_is_refused_with_the_reason() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn a_renamed_operation_takes_over_its_route_when_the_old_api_goes() {
+    let portal = Portal::start().await;
+    let admin = portal.admin().await;
+    http_backend(&admin).await;
+    let original = corpus("@readme/oas-examples/3.0/json/petstore.json");
+    let saved = admin
+        .post(
+            "/api/imports/openapi",
+            request(&original, json!({"group": "pets"})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let mut renamed: Value = serde_json::from_str(&original).unwrap();
+    renamed["paths"]["/pet/{petId}"]["get"]["operationId"] = json!("findPet");
+    let find = |reply: &Value| {
+        reply["apis"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == "pets-find-pet")
+            .cloned()
+            .unwrap()
+    };
+
+    // Kept, the old API still holds the route: the new one cannot have it.
+    let keep = request(&renamed.to_string(), json!({"group": "pets"}));
+    let preview = admin.post("/api/imports/openapi/preview", keep).await;
+    assert_eq!(find(&preview.body)["change"], "invalid", "{}", preview.text);
+    assert_eq!(preview.body["missing"], json!(["pets-get-pet-by-id"]));
+
+    // Removed, its route passes to the new one in the same transaction.
+    let replace = request(
+        &renamed.to_string(),
+        json!({"group": "pets", "remove_missing": true}),
+    );
+    let preview = admin
+        .post("/api/imports/openapi/preview", replace.clone())
+        .await;
+    assert_eq!(find(&preview.body)["change"], "new", "{}", preview.text);
+    let saved = admin.post("/api/imports/openapi", replace).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(
+        admin.get("/api/apis/pets-get-pet-by-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let api = admin.get("/api/apis/pets-find-pet").await;
+    assert_eq!(
+        api.body["routes"][0]["path"], "/petstore/pet/{petId}",
+        "{}",
+        api.text
+    );
+}
