@@ -51,22 +51,36 @@ fn resolver(settings: &DnsDiscovery) -> Result<TokioResolver, String> {
 }
 
 async fn follow(weak: Weak<Upstream>, resolver: TokioResolver, settings: DnsDiscovery) {
+    let mut failures = 0u32;
     loop {
         let Some(upstream) = weak.upgrade() else {
             return;
         };
-        let wait = resolve_once(&upstream, &resolver).await;
+        let good_for = resolve_once(&upstream, &resolver, failures == 0).await;
         drop(upstream);
-        let wait = wait
-            .unwrap_or(settings.min_ttl)
-            .clamp(settings.min_ttl, settings.max_ttl);
-        tokio::time::sleep(wait).await;
+        let wait = match good_for {
+            Some(ttl) => {
+                failures = 0;
+                ttl
+            }
+            // A name that keeps failing is asked again less and less often (doubling from min_ttl
+            // up to max_ttl), and warned about once per streak, not once per attempt.
+            None => {
+                failures = failures.saturating_add(1);
+                settings.min_ttl.saturating_mul(1 << failures.min(16))
+            }
+        };
+        tokio::time::sleep(wait.clamp(settings.min_ttl, settings.max_ttl)).await;
     }
 }
 
 /// Resolves every name once and swaps the endpoint set in; how long the answers are good for
-/// (`None` when one failed: ask again soon).
-async fn resolve_once(upstream: &Upstream, resolver: &TokioResolver) -> Option<Duration> {
+/// (`None` when one failed: ask again soon). A failure is logged at `warn` when `loud`.
+async fn resolve_once(
+    upstream: &Upstream,
+    resolver: &TokioResolver,
+    loud: bool,
+) -> Option<Duration> {
     let current = upstream.endpoints();
     let mut fresh = Vec::new();
     let mut good_for: Option<Duration> = Some(Duration::MAX);
@@ -91,8 +105,13 @@ async fn resolve_once(upstream: &Upstream, resolver: &TokioResolver) -> Option<D
                 }
             }
             Err(err) => {
-                tracing::warn!(backend = %upstream.name, name, error = %err,
-                    "DNS resolution failed; keeping the name's last addresses");
+                if loud {
+                    tracing::warn!(backend = %upstream.name, name, error = %err,
+                        "DNS resolution failed; keeping the name's last addresses");
+                } else {
+                    tracing::debug!(backend = %upstream.name, name, error = %err,
+                        "DNS resolution failed again");
+                }
                 good_for = None;
                 // The same addresses again: the swap keeps their endpoints as they are.
                 for last in current
