@@ -109,4 +109,26 @@ mod tests {
         assert!(fine.problems(&["http://a:80".into()], false).is_empty());
         assert_eq!(fine.max_ttl, Duration::from_secs(300));
     }
+
+    #[test]
+    fn a_registry_names_a_node() {
+        let registry: ZooKeeperDiscovery = serde_json::from_value(serde_json::json!({
+            "address": " ", "root": "dubbo", "service": "a/b"
+        }))
+        .unwrap();
+        let problems = registry.problems().join("; ");
+        for said in [
+            "address is empty",
+            "`a/b` is not a node name",
+            "must start with `/`",
+        ] {
+            assert!(problems.contains(said), "{said}: {problems}");
+        }
+        let fine: ZooKeeperDiscovery = serde_json::from_value(
+            serde_json::json!({"address": "zk:2181", "service": "org.acme.Inventory"}),
+        )
+        .unwrap();
+        assert_eq!(fine.root, "/dubbo");
+        assert!(fine.problems().is_empty());
+    }
 }

@@ -28,6 +28,28 @@ async fn http_backend(admin: &Client) {
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
 }
 
+/// A portal with the HTTP backend `pets`, and a client logged in as admin.
+async fn with_http_backend() -> (Portal, Client) {
+    let portal = Portal::start().await;
+    let admin = portal.admin().await;
+    http_backend(&admin).await;
+    (portal, admin)
+}
+
+/// The same, with the 3.0 Petstore imported into group `pets`: the document and the import's answer.
+async fn imported_petstore() -> (Portal, Client, String, crate::harness::Reply) {
+    let (portal, admin) = with_http_backend().await;
+    let original = corpus("@readme/oas-examples/3.0/json/petstore.json");
+    let saved = admin
+        .post(
+            "/api/imports/openapi",
+            request(&original, json!({"group": "pets"})),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    (portal, admin, original, saved)
+}
+
 fn request(document: &str, extra: Value) -> Value {
     let mut body = json!({"backend": "pets", "document": document, "prefix": "/petstore"});
     body.as_object_mut()
@@ -52,9 +74,7 @@ fn changes(reply: &Value) -> Vec<(String, String)> {
 
 #[tokio::test]
 async fn the_petstore_imports_as_one_relay_api_per_operation_in_every_dialect() {
-    let portal = Portal::start().await;
-    let admin = portal.admin().await;
-    http_backend(&admin).await;
+    let (portal, admin) = with_http_backend().await;
     for (dialect, file, group) in [
         (
             "Swagger 2.0",
@@ -128,17 +148,7 @@ async fn the_petstore_imports_as_one_relay_api_per_operation_in_every_dialect() 
 
 #[tokio::test]
 async fn a_reimport_says_what_changed_and_what_went_missing() {
-    let portal = Portal::start().await;
-    let admin = portal.admin().await;
-    http_backend(&admin).await;
-    let original = corpus("@readme/oas-examples/3.0/json/petstore.json");
-    let saved = admin
-        .post(
-            "/api/imports/openapi",
-            request(&original, json!({"group": "pets"})),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let (_portal, admin, original, saved) = imported_petstore().await;
     let total = saved.body["apis"].as_array().unwrap().len();
 
     // The same document again: nothing to do.
@@ -202,9 +212,7 @@ async fn a_reimport_says_what_changed_and_what_went_missing() {
 
 #[tokio::test]
 async fn githubs_description_parses_whole_and_every_operation_is_accounted_for() {
-    let portal = Portal::start().await;
-    let admin = portal.admin().await;
-    http_backend(&admin).await;
+    let (_portal, admin) = with_http_backend().await;
     let document = corpus("@octokit/openapi/generated/api.github.com.json");
     let operations = {
         let parsed: Value = serde_json::from_str(&document).unwrap();
@@ -257,9 +265,7 @@ async fn githubs_description_parses_whole_and_every_operation_is_accounted_for()
 
 #[tokio::test]
 async fn what_cannot_be_imported_is_refused_with_the_reason() {
-    let portal = Portal::start().await;
-    let admin = portal.admin().await;
-    http_backend(&admin).await;
+    let (_portal, admin) = with_http_backend().await;
     let reply = admin
         .post(
             "/api/backends",
@@ -348,17 +354,7 @@ async fn what_cannot_be_imported_is_refused_with_the_reason() {
 
 #[tokio::test]
 async fn a_renamed_operation_takes_over_its_route_when_the_old_api_goes() {
-    let portal = Portal::start().await;
-    let admin = portal.admin().await;
-    http_backend(&admin).await;
-    let original = corpus("@readme/oas-examples/3.0/json/petstore.json");
-    let saved = admin
-        .post(
-            "/api/imports/openapi",
-            request(&original, json!({"group": "pets"})),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let (_portal, admin, original, _) = imported_petstore().await;
     let mut renamed: Value = serde_json::from_str(&original).unwrap();
     renamed["paths"]["/pet/{petId}"]["get"]["operationId"] = json!("findPet");
     let find = |reply: &Value| {
