@@ -102,17 +102,22 @@ impl Peer {
     }
 }
 
-/// The Python grpcio peer: an independent gRPC implementation serving the demo protos.
-pub async fn python_peer() -> Peer {
-    let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| {
+/// The Python with the peers' packages: `GATEWAY_TEST_PYTHON` (set by `scripts/test.sh`), else the
+/// repository's venv when it exists, else `python3`.
+pub fn python() -> String {
+    std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| {
         let venv = repo_root().join(".venv-peers/bin/python");
         if venv.exists() {
             venv.display().to_string()
         } else {
             "python3".into()
         }
-    });
-    Peer::start(&python, &["tests/peers/grpcio_server.py"]).await
+    })
+}
+
+/// The Python grpcio peer: an independent gRPC implementation serving the demo protos.
+pub async fn python_peer() -> Peer {
+    Peer::start(&python(), &["tests/peers/grpcio_server.py"]).await
 }
 
 /// Sends every gateway log line of the suite, at debug level, to the file `GATEWAY_TEST_LOG` names

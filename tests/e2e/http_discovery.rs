@@ -10,11 +10,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::harness::{Gateway, Peer, free_port, repo_root, zookeeper};
-
-fn python() -> String {
-    std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
+use crate::harness::{Gateway, Peer, free_port, python, repo_root, zookeeper};
 
 fn write_zone(path: &std::path::Path, addresses: &[&str]) {
     let zone = serde_json::json!({ "users.test.": addresses });

@@ -11,11 +11,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::harness::{Gateway, Peer, free_port};
-
-fn python() -> String {
-    std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into())
-}
+use crate::harness::{Gateway, Peer, free_port, python};
 
 async fn upstream_on(name: &str, port: u16) -> Peer {
     Peer::start_on(

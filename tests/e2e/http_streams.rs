@@ -11,14 +11,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message};
 
-use crate::harness::{Gateway, Peer};
+use crate::harness::{Gateway, Peer, python};
 use crate::security::sha256_hex;
 
 const KEY: &str = "ws-test-key-5d1c0a9e7b";
 
 async fn asgi_upstream(name: &str) -> Peer {
-    let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    Peer::start(&python, &["tests/peers/asgi_upstream.py", "--name", name]).await
+    Peer::start(&python(), &["tests/peers/asgi_upstream.py", "--name", name]).await
 }
 
 fn config(peer: &Peer) -> String {

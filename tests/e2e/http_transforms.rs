@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Gateway, Peer};
+use crate::harness::{Gateway, Peer, python};
 
 const CONFIG: &str = r#"
 backends:
@@ -37,8 +37,7 @@ apis:
 "#;
 
 async fn gateway() -> (Peer, Gateway) {
-    let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    let peer = Peer::start(&python, &["tests/peers/http_upstream.py", "--name", "m"]).await;
+    let peer = Peer::start(&python(), &["tests/peers/http_upstream.py", "--name", "m"]).await;
     let gw = Gateway::start(&CONFIG.replace("UPSTREAM", &peer.addr.to_string())).await;
     (peer, gw)
 }

@@ -7,11 +7,10 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
-use crate::harness::{Gateway, Peer, expect_error, free_port};
+use crate::harness::{Gateway, Peer, expect_error, free_port, python};
 
 async fn upstream(name: &str) -> Peer {
-    let python = std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
-    Peer::start(&python, &["tests/peers/http_upstream.py", "--name", name]).await
+    Peer::start(&python(), &["tests/peers/http_upstream.py", "--name", name]).await
 }
 
 /// `"a", "b"`: endpoints as the inside of a YAML flow list.

@@ -14,6 +14,7 @@ mod http_pools;
 mod http_streams;
 mod http_transforms;
 mod http_upstreams;
+mod json_format;
 mod postgres_source;
 mod python_peer;
 mod reload;

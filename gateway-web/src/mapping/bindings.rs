@@ -10,6 +10,7 @@ use super::input::{Media, RequestInput};
 use super::json::{Decoded, JsonTarget};
 use super::json_error::{decode_body, decode_member};
 use super::scalar::Scalar;
+use super::strict_json::parse_value;
 use crate::error::{ErrorKind, GatewayError};
 
 /// A field filled from text, with its parser chosen.
@@ -227,7 +228,7 @@ pub(crate) fn apply_all(
                 Some(Media::Json) => {
                     let json = match &mut body_json {
                         Some(json) => json,
-                        slot => slot.insert(serde_json::from_slice(input.body).map_err(|err| {
+                        slot => slot.insert(parse_value(input.body).map_err(|err| {
                             GatewayError::invalid_argument(format!("malformed JSON body: {err}"))
                         })?),
                     };

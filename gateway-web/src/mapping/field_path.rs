@@ -118,6 +118,19 @@ pub(crate) fn set_at(
                 GatewayError::internal(format!("field `{}` is not a message", parent.full_name()))
             })?;
     }
+    // Setting one member of a oneof clears the others: a value from one source (the body, say) would be
+    // dropped without a word by a value from another (the query).
+    if let Some(oneof) = leaf.containing_oneof() {
+        let mut others = oneof.fields().filter(|field| field != leaf);
+        if let Some(set) = others.find(|field| current.has_field(field)) {
+            return Err(GatewayError::invalid_argument(format!(
+                "`{}` and `{}` are both members of oneof `{}`; set only one",
+                set.name(),
+                leaf.name(),
+                oneof.name()
+            )));
+        }
+    }
     current.set_field(leaf, value);
     Ok(())
 }

@@ -3,13 +3,15 @@
 //!
 //! prost-reflect decodes whole messages only. For a single field the JSON value is presented as the one
 //! member of an object (`{"<field>": <value>}`) of the field's containing message, so every field kind goes
-//! through prost-reflect's own rules, and errors keep serde_json's line and column.
+//! through prost-reflect's own rules, and errors keep serde_json's line and column. Every decode goes
+//! through [`Strict`], which adds the rules prost-reflect lacks (duplicate keys, exact integers).
 
 use prost_reflect::{DeserializeOptions, DynamicMessage, MessageDescriptor, Value};
 use serde::de::value::StrDeserializer;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
-use super::field_path::FieldPath;
+use super::field_path::{FieldPath, set_at};
+use super::strict_json::{Shape, Strict};
 use crate::error::GatewayError;
 
 /// Where a JSON value goes.
@@ -40,7 +42,8 @@ impl JsonTarget {
     ) -> Result<Decoded, D::Error> {
         match self {
             JsonTarget::Whole => {
-                DynamicMessage::deserialize_with_options(input.clone(), deserializer, &OPTIONS)
+                let strict = Strict::new(deserializer, Shape::of_message(input));
+                DynamicMessage::deserialize_with_options(input.clone(), strict, &OPTIONS)
                     .map(Decoded::Message)
             }
             JsonTarget::Field(path) => decode_field(path, deserializer).map(Decoded::Field),
@@ -54,12 +57,12 @@ fn decode_field<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Value>, D::Error> {
     let field = path.leaf();
-    let wrapped = OneMember::new(field.json_name(), deserializer);
-    let mut holder = DynamicMessage::deserialize_with_options(
-        field.parent_message().clone(),
-        wrapped,
-        &OPTIONS,
-    )?;
+    let parent = field.parent_message();
+    let wrapped = Strict::new(
+        OneMember::new(field.json_name(), deserializer),
+        Shape::of_message(parent),
+    );
+    let mut holder = DynamicMessage::deserialize_with_options(parent.clone(), wrapped, &OPTIONS)?;
     Ok(holder.take_field(field))
 }
 
@@ -74,7 +77,7 @@ impl Decoded {
         match (self, target) {
             (Decoded::Message(mut decoded), _) => {
                 for (field, value) in decoded.take_fields() {
-                    message.set_field(&field, value);
+                    set_at(message, &[], &field, value)?;
                 }
                 Ok(())
             }

@@ -9,6 +9,7 @@ use prost_reflect::{DeserializeOptions, DynamicMessage, FieldDescriptor, Kind, M
 use serde_json::Value as Json;
 
 use super::json::{Decoded, JsonTarget, OneMember};
+use super::strict_json::{Shape, Strict, parse_value};
 use crate::error::GatewayError;
 
 /// Decodes the whole body (JSON) into `target`, straight from the byte slice.
@@ -34,8 +35,12 @@ fn body_error(
     if err.is_syntax() || err.is_eof() {
         return GatewayError::invalid_argument(format!("malformed JSON body: {err}"));
     }
-    match serde_json::from_slice::<Json>(body) {
+    match parse_value(body) {
         Ok(json) => member_error(err, &json, input, target, ""),
+        // A key given twice: a `Value` cannot even hold it, so there is no member to point at.
+        Err(again) if again.is_data() => {
+            GatewayError::invalid_argument(format!("invalid JSON body: {again}"))
+        }
         // The decode stopped at a type error before reaching a syntax error further on.
         Err(syntax) => GatewayError::invalid_argument(format!("malformed JSON body: {syntax}")),
     }
@@ -93,7 +98,8 @@ fn in_message(json: &Json, desc: &MessageDescriptor, path: &str) -> Option<Probl
     if desc.full_name().starts_with("google.protobuf.") {
         // Well-known types have their own JSON forms; check them whole.
         let options = DeserializeOptions::new();
-        return DynamicMessage::deserialize_with_options(desc.clone(), json, &options)
+        let strict = Strict::new(json, Shape::of_message(desc));
+        return DynamicMessage::deserialize_with_options(desc.clone(), strict, &options)
             .err()
             .and_then(|_| at(path));
     }
@@ -148,8 +154,12 @@ fn in_field(json: &Json, field: &FieldDescriptor, path: &str) -> Option<Problem>
         _ => {}
     }
     let options = DeserializeOptions::new();
-    let alone = OneMember::new(field.json_name(), json);
-    DynamicMessage::deserialize_with_options(field.parent_message().clone(), alone, &options)
+    let parent = field.parent_message();
+    let alone = Strict::new(
+        OneMember::new(field.json_name(), json),
+        Shape::of_message(parent),
+    );
+    DynamicMessage::deserialize_with_options(parent.clone(), alone, &options)
         .err()
         .and_then(|_| at(path))
 }

@@ -17,6 +17,8 @@
 //! - `scalar`: text (path variables, query parameters, headers, form fields) to a field value.
 //! - `json`: proto3 JSON into the whole message or into one field of any kind.
 //! - `json_error`: decoding a body with errors that name the offending field.
+//! - `strict_json`: the proto3 JSON rules prost-reflect's decoder lacks (duplicate keys, exact integers).
+//! - `integer`: integer text in the JSON mapping's forms (`"1e3"`), and the four integer ranges.
 //! - `params`: key/value pairs (query string, form body) onto fields, by field path.
 
 pub mod dubbo;
@@ -28,10 +30,12 @@ pub mod response;
 
 mod bindings;
 mod field_path;
+mod integer;
 mod json;
 mod json_error;
 mod params;
 mod scalar;
+mod strict_json;
 
 #[cfg(test)]
 mod tests;

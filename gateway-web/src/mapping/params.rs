@@ -19,6 +19,8 @@ pub(crate) struct Params {
     pub(crate) bound: Vec<(FieldPath, &'static str)>,
     /// Keys an explicit binding reads; they are not field paths.
     pub(crate) consumed: Vec<String>,
+    /// Why keys are not mapped onto fields when `auto` is false, for the refusal (may be empty).
+    pub(crate) unmapped_because: &'static str,
 }
 
 /// The values for one target field, collected before anything is set so that repeats can be checked.
@@ -93,7 +95,8 @@ impl Params {
         let what = self.what;
         if !self.auto {
             return Err(GatewayError::invalid_argument(format!(
-                "unknown {what} `{key}`"
+                "unknown {what} `{key}`{}",
+                self.unmapped_because
             )));
         }
         let fields = resolve_fields(desc, key).map_err(|reason| {

@@ -127,15 +127,24 @@ impl RequestPlan {
             auto: true,
             bound: bound.clone(),
             consumed: Vec::new(),
+            unmapped_because: "",
         };
         if let Some(JsonTarget::Field(path)) = &body {
             bound.push((path.clone(), "the body"));
         }
+        // With `body: "*"` every field the path leaves is the body's (HttpRule): a query parameter may
+        // not set one, or it would override what the body said.
+        let whole_body = matches!(body, Some(JsonTarget::Whole));
         let query = Params {
             what: "query parameter",
-            auto: spec.query_params,
+            auto: spec.query_params && !whole_body,
             bound,
             consumed,
+            unmapped_because: if whole_body && spec.query_params {
+                " (with `body: \"*\"` every field comes from the body or the path)"
+            } else {
+                ""
+            },
         };
         Ok(RequestPlan {
             input,

@@ -9,6 +9,8 @@ use prost_reflect::{
 };
 use serde::de::value::{Error as TextError, StrDeserializer};
 
+use super::integer::IntKind;
+
 /// How text becomes a value of one field type; chosen once per target field.
 #[derive(Debug, Clone)]
 pub(crate) enum Scalar {
@@ -87,14 +89,10 @@ impl Scalar {
     /// Parses `text`. The error says what was expected; the caller adds where the text came from.
     pub(crate) fn parse(&self, text: &str) -> Result<Value, String> {
         Ok(match self {
-            Scalar::Int32 => {
-                Value::I32(integer(text, "int32", i32::MIN.into(), i32::MAX.into())? as i32)
-            }
-            Scalar::Int64 => {
-                Value::I64(integer(text, "int64", i64::MIN.into(), i64::MAX.into())? as i64)
-            }
-            Scalar::Uint32 => Value::U32(integer(text, "uint32", 0, u32::MAX.into())? as u32),
-            Scalar::Uint64 => Value::U64(integer(text, "uint64", 0, u64::MAX.into())? as u64),
+            Scalar::Int32 => Value::I32(whole(IntKind::Int32, text)? as i32),
+            Scalar::Int64 => Value::I64(whole(IntKind::Int64, text)? as i64),
+            Scalar::Uint32 => Value::U32(whole(IntKind::Uint32, text)? as u32),
+            Scalar::Uint64 => Value::U64(whole(IntKind::Uint64, text)? as u64),
             Scalar::Double => Value::F64(float(text, "double")?),
             Scalar::Float => {
                 let value = float(text, "float")?;
@@ -142,23 +140,9 @@ impl Scalar {
     }
 }
 
-/// Decimal integers with the range named in the error, so a client sees which limit it crossed.
-fn integer(text: &str, type_name: &str, min: i128, max: i128) -> Result<i128, String> {
-    use std::num::IntErrorKind;
-    let out_of_range = || format!("`{text}` is out of range for {type_name} ({min} to {max})");
-    match text.parse::<i128>() {
-        Ok(value) if (min..=max).contains(&value) => Ok(value),
-        Ok(_) => Err(out_of_range()),
-        Err(err)
-            if matches!(
-                err.kind(),
-                IntErrorKind::PosOverflow | IntErrorKind::NegOverflow
-            ) =>
-        {
-            Err(out_of_range())
-        }
-        Err(_) => Err(format!("`{text}` is not a valid {type_name}")),
-    }
+/// Integer text in the JSON mapping's forms, in range; the error names the limit a client crossed.
+fn whole(kind: IntKind, text: &str) -> Result<i128, String> {
+    kind.parse(text).map_err(|err| err.to_string())
 }
 
 /// Decimal floats plus the three proto3 JSON spellings of the non-finite values. Rust's own spellings
@@ -235,6 +219,8 @@ mod tests {
                 Ok("\"18446744073709551615\""),
             ),
             ("s32", "12x", Err("`12x` is not a valid int32")),
+            ("i32", "1e3", Ok("1000")),
+            ("i64", "2.5", Err("not a whole number")),
             ("f64", "1.5e3", Ok("1500.0")),
             ("f64", "-Infinity", Ok("\"-Infinity\"")),
             ("f64", "NaN", Ok("\"NaN\"")),

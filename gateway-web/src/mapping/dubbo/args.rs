@@ -9,6 +9,7 @@ use serde_json::value::RawValue;
 use super::coerce::{self, PojoForm};
 use super::java_type::JavaType;
 use crate::error::{ErrorKind, GatewayError};
+use crate::mapping::strict_json::parse_value;
 use crate::mapping::{PlanError, RequestInput};
 use dubbo_codec::hessian2::Value;
 
@@ -152,7 +153,7 @@ impl ArgsPlan {
                 ));
             }
         }
-        let json: Json = serde_json::from_slice(input.body)
+        let json: Json = parse_value(input.body)
             .map_err(|err| GatewayError::invalid_argument(format!("malformed JSON body: {err}")))?;
         Ok(Some(Body {
             json,

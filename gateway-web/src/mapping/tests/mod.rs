@@ -53,6 +53,7 @@ message GetBookRequest {
   Book payload = 15;
   repeated int64 ids = 16;
   bool verbose = 17;
+  oneof lookup { string isbn = 18; int64 serial = 19; }
 }
 
 message Scalars {
