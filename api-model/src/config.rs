@@ -426,4 +426,26 @@ pub struct JsonOptions {
     /// Use the `.proto` field names (`user_id`) rather than lowerCamelCase JSON names (`userId`).
     #[serde(default)]
     pub proto_field_names: bool,
+    /// How a server-streaming reply frames its messages when the client did not ask for SSE.
+    #[serde(default, skip_serializing_if = "StreamFormat::is_default")]
+    pub stream: StreamFormat,
+}
+
+/// The framing of a server-streaming reply.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StreamFormat {
+    /// `application/x-ndjson`: one bare message per line; an error is a last `{"error": <the error
+    /// body>}` line.
+    #[default]
+    Ndjson,
+    /// grpc-gateway's: `{"result": <message>}` per line and a last `{"error": {"code": <gRPC code>,
+    /// "message", "details"}}`, as `application/json`, so its clients move over unchanged.
+    GrpcGateway,
+}
+
+impl StreamFormat {
+    fn is_default(&self) -> bool {
+        *self == StreamFormat::Ndjson
+    }
 }

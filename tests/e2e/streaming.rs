@@ -1,5 +1,5 @@
 //! Server streaming as NDJSON, or SSE on `Accept: text/event-stream`; errors after the first message end
-//! the stream with an error record.
+//! the stream with an error record; grpc-gateway's `{"result": …}` framing where an API asks for it.
 
 use serde_json::Value;
 
@@ -82,4 +82,54 @@ async fn a_stream_past_its_deadline_is_cut_with_an_error() {
     let last: Value = serde_json::from_str(text.lines().last().unwrap_or("{}")).unwrap();
     assert_eq!(last["error"]["code"], "deadline_exceeded", "{text}");
     assert!(text.lines().count() < 20);
+}
+
+/// grpc-gateway's framing, chosen per API: `{"result": …}` lines, and its error record (a
+/// `google.rpc.Status` with the numeric code) when the backend fails mid-stream.
+#[tokio::test]
+async fn grpc_gateway_framing_when_the_api_asks() {
+    let backend = tonic_backend().await;
+    let config = demo_config(backend.addr)
+        + r#"  - name: count-grpc-gateway
+    backend: demo
+    grpc: { service: demo.echo.v1.Echo, method: Count }
+    http: { get: "/v2/count/{n}" }
+    json: { stream: grpc_gateway }
+"#;
+    let gw = Gateway::start(&config).await;
+    let response = gw
+        .client
+        .get(gw.url("/v2/count/10?fail_at=3"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let text = response.text().await.unwrap();
+    let items: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(items.len(), 3, "two results then the error: {text}");
+    assert_eq!(items[0], serde_json::json!({"result": {"i": 1}}), "{text}");
+    assert_eq!(items[1]["result"]["i"], 2, "{text}");
+    let error = &items[2]["error"];
+    assert_eq!(error["code"], 10, "ABORTED as its number: {text}");
+    assert!(
+        error["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{text}"
+    );
+    assert_eq!(error["details"], serde_json::json!([]), "{text}");
+
+    // The same API still answers SSE to a client that asks for it, and the default API keeps NDJSON.
+    let sse = gw
+        .client
+        .get(gw.url("/v2/count/2"))
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sse.headers()["content-type"], "text/event-stream");
+    let plain = gw.client.get(gw.url("/v1/count/1")).send().await.unwrap();
+    assert_eq!(plain.text().await.unwrap().trim(), r#"{"i":1}"#);
 }

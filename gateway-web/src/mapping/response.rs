@@ -16,6 +16,7 @@ use crate::error::{ErrorKind, GatewayError};
 pub struct ResponsePlan {
     options: SerializeOptions,
     field: Option<(FieldDescriptor, Kind)>,
+    stream: api_model::StreamFormat,
 }
 
 impl ResponsePlan {
@@ -47,7 +48,16 @@ impl ResponsePlan {
                 Some((field, kind))
             }
         };
-        Ok(ResponsePlan { options, field })
+        Ok(ResponsePlan {
+            options,
+            field,
+            stream: json.stream,
+        })
+    }
+
+    /// How a server-streaming reply of this route frames its messages.
+    pub fn stream_format(&self) -> api_model::StreamFormat {
+        self.stream
     }
 
     /// JSON bytes of the reply (or of its `response_body` field; an unset field renders its default).
@@ -243,6 +253,7 @@ mod tests {
             let json = JsonOptions {
                 emit_defaults: *emit_defaults,
                 proto_field_names: *proto_field_names,
+                ..JsonOptions::default()
             };
             let plan = ResponsePlan::compile(&output, response_body, json).expect("compiles");
             let message = message_from_json(&output, reply);
