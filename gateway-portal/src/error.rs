@@ -1,6 +1,6 @@
 //! `ApiError`: the one JSON error shape `{code, message, request_id, details?}` and the only place a
-//! failure becomes an HTTP status. Client mistakes are 4xx with a message that says what to fix; only a
-//! fault of the portal itself (database down, a bug) is a 500.
+//! failure becomes an HTTP status. Client mistakes are 4xx with a message that says what to fix; a store
+//! that does not answer is a 503 (`store_unavailable`); only a fault of the portal itself is a 500.
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -77,6 +77,18 @@ impl ApiError {
         )
     }
 
+    /// Postgres is down or refuses connections: a 503 a client may retry, never a 500.
+    pub fn store_unavailable() -> Self {
+        ApiError {
+            retry_after: Some(1),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store_unavailable",
+                "the definitions store (Postgres) does not answer; retry shortly",
+            )
+        }
+    }
+
     pub fn internal(err: impl std::fmt::Display) -> Self {
         tracing::error!(error = %err, "internal error");
         Self::new(
@@ -132,6 +144,10 @@ impl From<sqlx::Error> for ApiError {
     /// Constraint violations are the client's doing (a duplicate name, a dangling reference); the
     /// database enforces them so that concurrent writers cannot slip past a check made in Rust.
     fn from(err: sqlx::Error) -> Self {
+        if store_unreachable(&err) {
+            tracing::warn!(error = %err, "Postgres unreachable");
+            return ApiError::store_unavailable();
+        }
         if let sqlx::Error::Database(db) = &err {
             let constraint = db.constraint().unwrap_or_default().to_string();
             match db.code().as_deref() {
@@ -166,6 +182,23 @@ impl From<sqlx::Error> for ApiError {
             }
         }
         ApiError::internal(err)
+    }
+}
+
+/// Errors that say the store cannot be reached or is going away, not that a statement failed: the
+/// connection broke, the pool could not get one, or Postgres refuses connections (SQLSTATE class 08,
+/// shutdown and "cannot connect now" 57P0x, too many connections 53300).
+fn store_unreachable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+            code.starts_with("08") || code.starts_with("57P0") || code == "53300"
+        }),
+        _ => false,
     }
 }
 

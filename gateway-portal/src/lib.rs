@@ -9,6 +9,7 @@
 //! - `users`: admin users, roles, disabling, password changes.
 //! - `passwords`: argon2 hashes, made and checked.
 //! - `error`: `ApiError`, the one JSON error shape and the only place statuses are chosen.
+//! - `store_health`: whether Postgres answers (a ping of its own, four times a second); 503 while not.
 //! - `definitions`: tables → `api_model::Config`, checked with `gateway_web::catalog::check` (the
 //!   nodes' own compiler, without I/O), the routes an API claims.
 //! - `api/`: one file per resource (backends, schemas, apis, revisions, transfer, audit, openapi).
@@ -31,6 +32,7 @@ pub mod error;
 pub mod login;
 pub mod openapi_import;
 pub mod passwords;
+pub mod store_health;
 mod ui;
 pub mod users;
 
@@ -46,6 +48,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::error::REQUEST_ID;
+use crate::store_health::StoreHealth;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -53,11 +56,15 @@ pub struct AppState {
     pub db: PgPool,
     /// The key that seals shared secrets, and what checks compile against (nothing in it connects).
     pub services: gateway_web::stores::Services,
+    /// Whether Postgres answers, so an outage is a prompt 503.
+    pub store: StoreHealth,
 }
 
 impl AppState {
+    /// Also starts watching the store `db` connects to (see [`store_health`]).
     pub fn new(db: PgPool) -> Self {
         AppState {
+            store: StoreHealth::watch(&db),
             db,
             services: gateway_web::stores::Services::default(),
         }
@@ -162,10 +169,17 @@ pub fn app(state: AppState) -> Router {
         .route("/api/import", post(transfer::import))
         .route("/api/audit", get(audit::list))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::gate));
-    Router::new()
+    // Everything that reads or writes the store answers 503 at once while Postgres is down.
+    let stored = Router::new()
         .route("/api/session", post(login::login))
-        .route("/api/openapi.json", get(openapi::document))
         .merge(gated)
+        .route_layer(middleware::from_fn_with_state(
+            state.store.clone(),
+            store_health::gate,
+        ));
+    Router::new()
+        .route("/api/openapi.json", get(openapi::document))
+        .merge(stored)
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(api::BODY_LIMIT))

@@ -13,4 +13,5 @@ mod definitions;
 mod flow;
 mod hardening;
 mod imports;
+mod outage;
 mod transfer;
