@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and the end-to-end suites against real peers (tonic, Python grpcio, Dubbo
 # providers from npm and Java, Triple, ZooKeeper, Postgres, Redis, PyPI signers), then the portal UI and a
-# cross-origin call in headless Chromium, then the README's demo command and its curl lines.
+# cross-origin call in headless Chromium, the fuzz targets briefly, then the README's demo command and its
+# curl lines.
 # The Python peer's packages go into .venv-peers (pinned in tests/peers/requirements.txt) on first run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +54,16 @@ cargo test --workspace --locked "$@"
 
 echo "==> no secret in the logs"
 bash scripts/check-logs.sh "$GATEWAY_TEST_LOG"
+
+# The fuzz targets (fuzz/: path templates and routing, query and JSON mapping, hessian2, Dubbo frames)
+# run briefly from their seeds; longer runs are `bash fuzz/run.sh 600`. cargo-fuzz needs nightly.
+echo "==> fuzz targets, 15 s each"
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+    command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+    bash fuzz/run.sh 15
+else
+    echo "warning: no nightly toolchain here, so the fuzz targets were not run" >&2
+fi
 
 echo "==> portal UI in headless Chromium"
 bash gateway-portal/ui-tests/run.sh
