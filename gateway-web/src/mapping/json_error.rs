@@ -39,7 +39,7 @@ fn body_error(
         Ok(json) => member_error(err, &json, input, target, ""),
         // A key given twice: a `Value` cannot even hold it, so there is no member to point at.
         Err(again) if again.is_data() => {
-            GatewayError::invalid_argument(format!("invalid JSON body: {again}"))
+            GatewayError::invalid_argument(format!("invalid JSON body: {err}"))
         }
         // The decode stopped at a type error before reaching a syntax error further on.
         Err(syntax) => GatewayError::invalid_argument(format!("malformed JSON body: {syntax}")),

@@ -263,7 +263,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Checked<V> {
             map,
             shape: self.shape,
             keys: Seen::default(),
-            fields: Seen::default(),
+            fields: Fields::default(),
             value: Shape::Opaque,
         })
     }
@@ -312,9 +312,11 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for CheckedSeq<A> {
 struct CheckedMap<'de, A> {
     map: A,
     shape: Shape,
+    /// For a map, `Struct` or `Any`: the keys so far.
     keys: Seen<Cow<'de, str>>,
-    /// For a message: the field numbers set so far, so both names of one field count as a repeat.
-    fields: Seen<u32>,
+    /// For a message: the field numbers so far, so both names of one field count as a repeat. (A key
+    /// that names no field is refused by prost-reflect, so keys need not be kept for messages.)
+    fields: Fields,
     /// The shape of the value after the key just read.
     value: Shape,
 }
@@ -335,31 +337,36 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'de, A> {
             self.value = Shape::Opaque;
             return Ok(out);
         };
-        self.value = match &self.shape {
-            Shape::Message(desc) => match desc
+        if let Shape::Message(desc) = &self.shape {
+            let field = desc
                 .get_field_by_json_name(&key)
-                .or_else(|| desc.get_field_by_name(&key))
-            {
-                Some(field) => {
-                    if !self.fields.insert(field.number()) {
-                        return Err(A::Error::custom(format!(
-                            "field `{}` is given twice (as `{key}` the second time)",
-                            field.name()
-                        )));
-                    }
-                    Shape::of_field(&field)
+                .or_else(|| desc.get_field_by_name(&key));
+            self.value = match field {
+                Some(field) if !self.fields.insert(field.number()) => {
+                    let name = field.name();
+                    let spelling = if *key == *name {
+                        String::new()
+                    } else {
+                        format!(" (as `{key}` the second time)")
+                    };
+                    return Err(A::Error::custom(format!(
+                        "field `{name}` is given twice{spelling}"
+                    )));
                 }
+                Some(field) => Shape::of_field(&field),
                 // Unknown members are prost-reflect's to refuse (or to skip where that is allowed).
                 None => Shape::Opaque,
-            },
+            };
+            return Ok(out);
+        }
+        self.value = match &self.shape {
             Shape::Map(field) => match field.kind() {
                 Kind::Message(entry) => Shape::of_kind(&entry.map_entry_value_field().kind()),
                 _ => Shape::Opaque,
             },
             _ => Shape::Opaque,
         };
-        if !self.keys.contains(&key) {
-            self.keys.insert(key);
+        if self.keys.insert(key.clone()) {
             return Ok(out);
         }
         Err(A::Error::custom(format!("key `{key}` is given twice")))
@@ -379,14 +386,14 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'de, A> {
 /// many keys of a hostile one (so a 100,000-key body is not 5·10⁹ comparisons).
 struct Seen<T> {
     few: Vec<T>,
-    many: HashSet<T>,
+    many: Option<HashSet<T>>,
 }
 
 impl<T> Default for Seen<T> {
     fn default() -> Self {
         Seen {
             few: Vec::new(),
-            many: HashSet::new(),
+            many: None,
         }
     }
 }
@@ -394,21 +401,38 @@ impl<T> Default for Seen<T> {
 const FEW: usize = 32;
 
 impl<T: Eq + Hash> Seen<T> {
-    fn contains(&self, item: &T) -> bool {
-        self.few.contains(item) || self.many.contains(item)
-    }
-
     /// False when `item` was already there.
     fn insert(&mut self, item: T) -> bool {
-        if self.contains(&item) {
+        if self.few.contains(&item) {
             return false;
         }
         if self.few.len() < FEW {
             self.few.push(item);
-        } else {
-            self.many.insert(item);
+            return true;
         }
-        true
+        self.many.get_or_insert_default().insert(item)
+    }
+}
+
+/// Field numbers: 1 to 64 as bits (every field of most messages, and no allocation), others in a list.
+#[derive(Default)]
+struct Fields {
+    low: u64,
+    high: Seen<u32>,
+}
+
+impl Fields {
+    /// False when `number` was already there.
+    fn insert(&mut self, number: u32) -> bool {
+        match number.checked_sub(1) {
+            Some(bit) if bit < 64 => {
+                let mask = 1u64 << bit;
+                let new = self.low & mask == 0;
+                self.low |= mask;
+                new
+            }
+            _ => self.high.insert(number),
+        }
     }
 }
 
@@ -494,5 +518,34 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
         self.inner.visit_enum(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeats_are_found_among_few_and_many() {
+        let mut keys = Seen::default();
+        for n in 0..100 {
+            assert!(keys.insert(n), "{n} is new");
+        }
+        assert!(!keys.insert(3), "among the first few");
+        assert!(!keys.insert(99), "among the many");
+        let mut fields = Fields::default();
+        for number in [1, 64, 65, 536_870_911] {
+            assert!(fields.insert(number), "{number} is new");
+            assert!(!fields.insert(number), "{number} again");
+        }
+    }
+
+    #[test]
+    fn a_value_read_as_plain_json_has_every_object_checked() {
+        let many: String = (0..10_000).map(|n| format!("\"k{n}\":{n},")).collect();
+        let body = format!("{{\"a\":[{{{many}\"k5\":0}}]}}");
+        let err = parse_value(body.as_bytes()).expect_err("a repeated key deep inside");
+        assert!(err.to_string().contains("key `k5` is given twice"), "{err}");
+        assert!(parse_value(br#"{"a":{"x":1},"b":{"x":1}}"#).is_ok());
     }
 }
