@@ -178,6 +178,13 @@ impl From<sqlx::Error> for ApiError {
                 Some("23514") => {
                     return ApiError::bad_request(format!("refused by check `{constraint}`"));
                 }
+                // A NUL character (or bytes that are not UTF-8) in text that reached a statement.
+                Some("22021" | "22P05") => {
+                    return ApiError::bad_request(format!(
+                        "text the store cannot hold (a NUL character?): {}",
+                        db.message()
+                    ));
+                }
                 _ => {}
             }
         }

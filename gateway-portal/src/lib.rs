@@ -8,6 +8,7 @@
 //! - `login`: logging in, with a cap on password checks at once and lockouts per address.
 //! - `users`: admin users, roles, disabling, password changes.
 //! - `passwords`: argon2 hashes, made and checked.
+//! - `names`: what a chosen name may hold (letters, digits, `._-`, at most 128), refused with its field.
 //! - `error`: `ApiError`, the one JSON error shape and the only place statuses are chosen.
 //! - `store_health`: whether Postgres answers (a ping of its own, four times a second); 503 while not.
 //! - `definitions`: tables → `api_model::Config`, checked with `gateway_web::catalog::check` (the
@@ -30,6 +31,7 @@ pub mod db;
 pub mod definitions;
 pub mod error;
 pub mod login;
+pub mod names;
 pub mod openapi_import;
 pub mod passwords;
 pub mod store_health;
@@ -42,7 +44,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::HeaderValue;
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -86,6 +88,17 @@ async fn request_id(request: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", value);
     }
     response
+}
+
+/// A NUL character anywhere in the URL (`%00` in a path segment or the query) is a 400 before any
+/// handler: Postgres cannot hold it, and no name or parameter means anything with it.
+async fn refuse_nul_in_url(request: Request, next: Next) -> Response {
+    let uri = request.uri();
+    let holds = |part: &str| part.contains("%00");
+    if holds(uri.path()) || uri.query().is_some_and(holds) {
+        return error::ApiError::bad_request("the URL holds a NUL character (%00)").into_response();
+    }
+    next.run(request).await
 }
 
 /// Headers that keep the UI from being framed, sniffed, or leaking its URLs, on every answer: the UI
@@ -183,6 +196,7 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(api::method_not_allowed)
         .fallback(ui::serve)
         .layer(DefaultBodyLimit::max(api::BODY_LIMIT))
+        .layer(middleware::from_fn(refuse_nul_in_url))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(request_id))
         .with_state(state)

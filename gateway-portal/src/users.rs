@@ -14,6 +14,7 @@ use crate::AppState;
 use crate::api::JsonBody;
 use crate::auth::{Caller, Role};
 use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::names;
 use crate::passwords::{check_password, hash_password, verify_password};
 
 fn weak(why: String) -> ApiError {
@@ -40,15 +41,7 @@ pub async fn create_user(
     Extension(caller): Extension<Caller>,
     JsonBody(user): JsonBody<NewUser>,
 ) -> ApiResult<Response> {
-    if user.username.trim().is_empty() {
-        return Err(ApiError::invalid(
-            "a user needs a username",
-            vec![FieldProblem {
-                field: "username".into(),
-                problem: "empty".into(),
-            }],
-        ));
-    }
+    names::check_with("user", "username", &user.username, b"@")?;
     check_password(&user.username, &user.password).map_err(weak)?;
     let password = user.password.clone();
     let hash = tokio::task::spawn_blocking(move || hash_password(&password))

@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::db::{Page, audit};
 use crate::definitions::{self, RouteKey, claim_routes, config_for_api, routes_of, trial_build};
 use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::names;
 
 fn body(spec: Value, version: i32, published: bool, routes: &[RouteKey]) -> Value {
     let routes: Vec<Value> = routes
@@ -39,14 +40,9 @@ pub async fn check(
     conn: &mut PgConnection,
     api: &Api,
 ) -> ApiResult<Vec<RouteKey>> {
-    if api.name.trim().is_empty() {
-        return Err(ApiError::invalid(
-            "an api needs a name",
-            vec![FieldProblem {
-                field: "name".into(),
-                problem: "must not be empty".into(),
-            }],
-        ));
+    names::check("api", "name", &api.name)?;
+    if let Some(group) = &api.group {
+        names::check("api", "group", group)?;
     }
     let backends = definitions::load_backends(conn).await?;
     let schemas = definitions::load_schemas(conn).await?;

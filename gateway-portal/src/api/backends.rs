@@ -13,20 +13,19 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::db::{Page, audit};
 use crate::error::{ApiError, ApiResult, problems_to_details};
+use crate::names;
 
 fn check(backend: &Backend) -> ApiResult<()> {
+    names::check("backend", "name", &backend.name)?;
     let config = api_model::Config {
         backends: vec![backend.clone()],
         ..Default::default()
     };
-    let mut problems = config
+    let problems = config
         .validate()
         .err()
         .map(|e| e.problems)
         .unwrap_or_default();
-    if backend.name.trim().is_empty() {
-        problems.push("backend: `name` must not be empty".into());
-    }
     if problems.is_empty() {
         Ok(())
     } else {

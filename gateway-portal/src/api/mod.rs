@@ -90,6 +90,7 @@ pub fn decorate(
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    refuse_nul(bytes)?;
     serde_json::from_slice(bytes).map_err(|err| {
         let kind = if err.is_syntax() || err.is_eof() {
             "malformed JSON"
@@ -102,6 +103,49 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             format!("{kind}: {err}"),
         )
     })
+}
+
+/// A `\u0000` in any string or key of a JSON body is a 400 naming where: Postgres cannot store it in
+/// text or jsonb, and no name, path or setting means anything with it. Only bodies that hold the escape
+/// at all are parsed a second time to find it.
+fn refuse_nul(bytes: &[u8]) -> ApiResult<()> {
+    if !bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Ok(());
+    }
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return Ok(()); // malformed: the parse that follows says so
+    };
+    match nul_at(&value, "") {
+        Some(at) => Err(ApiError::bad_request(format!(
+            "the body holds a NUL character (\\u0000) at `{at}`"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn nul_at(value: &serde_json::Value, path: &str) -> Option<String> {
+    let here = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        serde_json::Value::String(text) if text.contains('\0') => Some(path.to_string()),
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(index, item)| nul_at(item, &format!("{path}[{index}]"))),
+        serde_json::Value::Object(members) => members.iter().find_map(|(key, member)| {
+            if key.contains('\0') {
+                Some(here(&key.escape_debug().to_string()))
+            } else {
+                nul_at(member, &here(key))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// `If-Match: "<version>"` as sent; `None` when absent.

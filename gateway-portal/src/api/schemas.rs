@@ -20,6 +20,7 @@ use crate::AppState;
 use crate::auth::Caller;
 use crate::db::{Page, audit, ts};
 use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::names;
 
 /// How long a reflection pull may take.
 const REFLECTION_TIMEOUT: Duration = Duration::from_secs(10);
@@ -205,15 +206,7 @@ pub async fn create(
     Extension(caller): Extension<Caller>,
     JsonBody(schema): JsonBody<NewSchema>,
 ) -> ApiResult<Response> {
-    if schema.name.trim().is_empty() {
-        return Err(ApiError::invalid(
-            "a schema needs a name",
-            vec![FieldProblem {
-                field: "name".into(),
-                problem: "must not be empty".into(),
-            }],
-        ));
-    }
+    names::check("schema", "name", &schema.name)?;
     let compiled = compile(&state, &schema).await?;
     let bytes = compiled.pool.encode_to_vec();
     let services = describe(&compiled.pool);

@@ -17,6 +17,7 @@ use crate::auth::Caller;
 use crate::db::audit;
 use crate::definitions::{StoredSchema, compose, routes_of, trial_build};
 use crate::error::{ApiError, ApiResult, FieldProblem};
+use crate::names;
 
 /// GET /api/export: every backend, schema and API (published or not).
 pub async fn export(State(state): State<AppState>) -> ApiResult<Response> {
@@ -49,6 +50,24 @@ pub async fn import(
         .map_err(|err| ApiError::bad_request(format!("not a gateway configuration: {err}")))?;
     let mut stored = Vec::with_capacity(config.schemas.len());
     let mut problems = Vec::new();
+    // The names the document brings in, held to the rules the forms apply.
+    let named = (config.backends.iter().map(|b| ("backends", &b.name)))
+        .chain(config.schemas.iter().map(|s| ("schemas", &s.name)))
+        .chain(config.apis.iter().map(|a| ("apis", &a.name)))
+        .chain(
+            config
+                .apis
+                .iter()
+                .filter_map(|a| a.group.as_ref().map(|g| ("apis.group", g))),
+        );
+    for (list, name) in named {
+        if let Some(problem) = names::problem(name, b"") {
+            problems.push(FieldProblem {
+                field: format!("{list}.{}", name.escape_debug()),
+                problem,
+            });
+        }
+    }
     for schema in &config.schemas {
         let Some(text) = &schema.descriptor_set_base64 else {
             problems.push(FieldProblem {
@@ -72,7 +91,7 @@ pub async fn import(
     }
     if !problems.is_empty() {
         return Err(ApiError::invalid(
-            "the document's schemas cannot be imported",
+            "the document's names or schemas cannot be imported",
             problems,
         ));
     }

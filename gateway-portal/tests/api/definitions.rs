@@ -493,3 +493,100 @@ async fn an_api_is_edited_with_if_match_and_a_backend_rename_follows_into_it() {
         .await;
     assert_eq!(published.status, StatusCode::CREATED, "{}", published.text);
 }
+
+/// Names are letters, digits and `._-` (usernames also `@`), at most 128: anything else is a 400 that
+/// names the field; a NUL character anywhere in a request (body or URL) is a 400 too, never a 500 from
+/// Postgres.
+#[tokio::test]
+async fn bad_names_and_nul_characters_are_400s_naming_the_field() {
+    let portal = Portal::start().await;
+    let alice = portal.admin().await;
+    seed(&alice).await;
+    let api = |name: &str| {
+        json!({"name": name, "backend": "demo", "schema": "demo",
+               "grpc": {"service": "demo.echo.v1.Echo", "method": "Echo"},
+               "http": {"post": "/v1/names", "body": "*"}})
+    };
+    let long = "n".repeat(129);
+    let cases: Vec<(&str, serde_json::Value, &str, &str)> = vec![
+        ("/api/backends", backend("has space"), "name", "holds ` `"),
+        ("/api/backends", backend("a/b"), "name", "holds `/`"),
+        ("/api/backends", backend(&long), "name", "at most 128"),
+        ("/api/apis", api("tab\there"), "name", "holds `\\t`"),
+        (
+            "/api/apis",
+            api("-lead"),
+            "name",
+            "must start with a letter or a digit",
+        ),
+        (
+            "/api/schemas",
+            json!({"name": "naïve", "proto": {"files": {}}}),
+            "name",
+            "holds `ï`",
+        ),
+        (
+            "/api/users",
+            json!({"username": "bob smith", "password": "password-123", "role": "viewer"}),
+            "username",
+            "holds ` `",
+        ),
+    ];
+    for (path, body, field, phrase) in cases {
+        let reply = alice.post(path, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {body}: {}",
+            reply.text
+        );
+        assert_eq!(
+            reply.body["details"][0]["field"], field,
+            "{path} {body}: {}",
+            reply.text
+        );
+        let problem = reply.body["details"][0]["problem"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(problem.contains(phrase), "{path} {body}: {problem}");
+    }
+    let mut with_group = api("grouped");
+    with_group["group"] = json!("a group");
+    let reply = alice.post("/api/apis", with_group).await;
+    assert_eq!(reply.body["details"][0]["field"], "group", "{}", reply.text);
+    // A username may be an address.
+    let reply = alice
+        .post(
+            "/api/users",
+            json!({"username": "bob@example.com", "password": "password-123", "role": "viewer"}),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+
+    // NUL in a body string, deep inside, and in the URL.
+    let mut nul = api("nul-description");
+    nul["docs"] = json!({"summary": "a\u{0}b"});
+    let reply = alice.post("/api/apis", nul).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert_eq!(reply.body["code"], "bad_request");
+    assert!(
+        reply.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("NUL character (\\u0000) at `docs.summary`"),
+        "{}",
+        reply.text
+    );
+    let reply = alice.get("/api/apis/echo%00x").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert!(
+        reply.body["request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+    let reply = alice.get("/api/apis?limit=1%00").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    // Nothing of the refused requests was stored.
+    let list = alice.get("/api/apis").await;
+    assert_eq!(list.body["total"], 0, "{}", list.text);
+}

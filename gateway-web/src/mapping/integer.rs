@@ -177,10 +177,11 @@ enum Integral {
 /// `[+-]digits[.digits][(e|E)[+-]digits]`, with at least one digit before the exponent, evaluated exactly.
 fn integral(text: &str) -> Integral {
     // The usual spelling, plain decimal, without the general path's digit buffer.
-    if text.len() <= 39 && text.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        if let Ok(value) = text.parse::<i128>() {
-            return Integral::Value(value);
-        }
+    if text.len() <= 39
+        && text.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+        && let Ok(value) = text.parse::<i128>()
+    {
+        return Integral::Value(value);
     }
     let bytes = text.as_bytes();
     let (negative, rest) = match bytes.first() {
