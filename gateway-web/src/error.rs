@@ -23,6 +23,10 @@ pub enum ErrorKind {
     UnsupportedMediaType,
     /// A body above the configured limit (413).
     PayloadTooLarge,
+    /// A request target (path and query) above the node's limit (414).
+    UriTooLong,
+    /// A request head (every header line) above the node's limit, or with too many fields (431).
+    HeadersTooLarge,
     /// The request body did not arrive within the node's body read timeout (408).
     RequestTimeout,
     /// The backend answered with a gRPC status other than OK.
@@ -154,6 +158,8 @@ impl GatewayError {
             | ErrorKind::InvalidArgument
             | ErrorKind::UnsupportedMediaType
             | ErrorKind::PayloadTooLarge
+            | ErrorKind::UriTooLong
+            | ErrorKind::HeadersTooLarge
             | ErrorKind::RequestTimeout
             | ErrorKind::Unauthenticated { .. }
             | ErrorKind::SignatureInvalid
@@ -194,6 +200,8 @@ impl GatewayError {
             ErrorKind::InvalidArgument => StatusCode::BAD_REQUEST,
             ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorKind::UriTooLong => StatusCode::URI_TOO_LONG,
+            ErrorKind::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ErrorKind::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ErrorKind::Backend(code) => grpc_to_http(*code),
             ErrorKind::BackendUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -232,6 +240,8 @@ impl GatewayError {
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::UnsupportedMediaType => "unsupported_media_type",
             ErrorKind::PayloadTooLarge => "payload_too_large",
+            ErrorKind::UriTooLong => "uri_too_long",
+            ErrorKind::HeadersTooLarge => "headers_too_large",
             ErrorKind::RequestTimeout => "request_timeout",
             ErrorKind::Backend(code) => grpc_code_name(*code),
             ErrorKind::BackendUnavailable => "backend_unavailable",

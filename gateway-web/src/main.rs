@@ -46,6 +46,15 @@ struct Flags {
     /// The longest a request's head may take to arrive (a client trickling headers is cut off).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     header_read_timeout: Duration,
+    /// Longest request target (path and query) accepted, in bytes; longer is a 414.
+    #[arg(long, default_value_t = 8 << 10)]
+    max_uri_bytes: usize,
+    /// Largest request head (every header line together) accepted, in bytes; larger is a 431.
+    #[arg(long, default_value_t = 32 << 10)]
+    max_header_bytes: usize,
+    /// Most header fields a request may have; more is a 431.
+    #[arg(long, default_value_t = 100)]
+    max_headers: usize,
     /// The longest a request's body may take to arrive (408 after).
     #[arg(long, default_value = "10s", value_parser = humantime::parse_duration)]
     body_read_timeout: Duration,
@@ -108,6 +117,11 @@ fn main() -> anyhow::Result<()> {
             per_ip: flags.max_connections_per_ip,
             header_read_timeout: flags.header_read_timeout,
             body_read_timeout: flags.body_read_timeout,
+            head: gateway_web::access::HeadLimits {
+                max_uri_bytes: flags.max_uri_bytes,
+                max_header_bytes: flags.max_header_bytes,
+                max_headers: flags.max_headers,
+            },
         };
         settings.reload_interval = flags.reload_interval;
         settings.redis_url = flags.redis_url.map(api_model::Secret);

@@ -288,3 +288,64 @@ async fn text_that_is_not_utf8_once_percent_decoded_is_refused_not_replaced() {
         .unwrap();
     assert_eq!(reply["request"]["message"], "café");
 }
+
+/// A request target or head above the node's limits (8 KiB, 32 KiB and 100 fields by default, in line
+/// with nginx and Envoy) is refused in the error shape with a request id, not forwarded; one far above
+/// them (past the 160 KiB hyper reads a head into) is refused by hyper itself.
+#[tokio::test]
+async fn oversized_request_heads_are_refused_in_the_error_shape() {
+    let backend = tonic_backend().await;
+    let gw = Gateway::start(&demo_config(backend.addr)).await;
+    let get = |path: String| gw.client.get(gw.url(&path)).send();
+
+    let near = get(format!("/v1/shelves/{}", "9".repeat(8_000)))
+        .await
+        .unwrap();
+    assert_ne!(near.status(), 414, "8,000 bytes is within the limit");
+    for length in [9_000, 60_000] {
+        let response = get(format!("/v1/shelves/{}", "9".repeat(length)))
+            .await
+            .unwrap();
+        let body = expect_error(response, 414, "uri_too_long").await;
+        assert!(
+            body["message"].as_str().unwrap().contains("at most 8192"),
+            "{body}"
+        );
+    }
+
+    let big_header = gw
+        .client
+        .get(gw.url("/v1/shelves/1"))
+        .header("x-big", "h".repeat(40_000))
+        .send()
+        .await
+        .unwrap();
+    let body = expect_error(big_header, 431, "headers_too_large").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 32768"),
+        "{body}"
+    );
+
+    let mut many = gw.client.get(gw.url("/v1/shelves/1"));
+    for n in 0..120 {
+        many = many.header(format!("x-h{n}"), "v");
+    }
+    let body = expect_error(many.send().await.unwrap(), 431, "headers_too_large").await;
+    assert!(
+        body["message"].as_str().unwrap().contains("at most 100"),
+        "{body}"
+    );
+
+    let huge = gw
+        .client
+        .get(gw.url("/v1/shelves/1"))
+        .header("x-huge", "h".repeat(420_000))
+        .send()
+        .await;
+    if let Ok(response) = huge {
+        assert_eq!(response.status(), 431, "420 KB of header");
+    } // hyper may also close the connection mid-send.
+
+    let fine = get("/v1/shelves/1".into()).await.unwrap();
+    assert_eq!(fine.status(), 200, "still serving");
+}

@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt as _;
 
 use super::TlsInfo;
+use super::exchange::HeadLimits;
 
 /// How long open connections get to finish once shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
@@ -33,6 +34,8 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
     /// The longest a request's body may take to arrive once it is read (408 after).
     pub body_read_timeout: Duration,
+    /// The largest request head, checked where the refusal can carry the error shape.
+    pub head: HeadLimits,
 }
 
 impl Default for ConnectionLimits {
@@ -41,6 +44,7 @@ impl Default for ConnectionLimits {
             per_ip: 256,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(10),
+            head: HeadLimits::default(),
         }
     }
 }
@@ -132,10 +136,20 @@ pub async fn accept_loop<F, Fut>(
 {
     let graceful = GracefulShutdown::new();
     let mut builder = Builder::new(TokioExecutor::new());
+    // hyper refuses a head beyond its buffer itself, with a bare 431 and no body; the buffer leaves room
+    // (four times the node's own limits: 160 KiB by default, the most one connection's head can hold)
+    // so that a head well over them still reaches `refuse_oversized_head` and is answered in the error
+    // shape, with a request id.
+    let head_room = (4 * (limits.head.max_uri_bytes + limits.head.max_header_bytes)).max(64 << 10);
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(head_room.max(8 << 10))
+        .max_headers(limits.head.max_headers * 2);
+    builder
+        .http2()
+        .max_header_list_size(u32::try_from(head_room).unwrap_or(u32::MAX));
     let open = Arc::new(OpenConnections::default());
     tokio::pin!(shutdown);
     loop {

@@ -46,8 +46,9 @@ pub struct Exchange {
     /// The matched route as published (`GET /v1/shelves/{shelf}`), set by the router.
     pub route: Option<Arc<str>>,
     /// Why the request cannot be read (a path segment or query component that is not UTF-8 once
-    /// percent-decoded): the router refuses it with 400 before anything else runs.
-    pub malformed: Option<String>,
+    /// percent-decoded, a head above the node's limits): the router refuses it with this error before
+    /// anything else runs, so the refusal still carries a request id.
+    pub refusal: Option<GatewayError>,
     /// The client's side of a protocol upgrade (WebSocket), when it asked for one over HTTP/1.1: an
     /// HTTP upstream that answers 101 is joined to it.
     pub upgrade: Option<hyper::upgrade::OnUpgrade>,
@@ -102,7 +103,7 @@ impl Exchange {
         let client_ip = remote.map(|peer| proxies.client_ip(peer.ip(), &parts.headers));
         let path = parts.uri.path().to_string();
         let query = parts.uri.query().map(parse_query).unwrap_or_default();
-        let malformed = not_utf8(&path, parts.uri.query());
+        let refusal = not_utf8(&path, parts.uri.query()).map(GatewayError::invalid_argument);
         let host = parts
             .uri
             .host()
@@ -132,7 +133,7 @@ impl Exchange {
             timeout: None,
             path_values: Vec::new(),
             route: None,
-            malformed,
+            refusal,
             upgrade,
             // A request that declares no body (a GET) has nothing to read or stream: marking it read
             // now lets a retry repeat it, whatever protocol it goes to.
@@ -251,7 +252,7 @@ impl Exchange {
             timeout: self.timeout,
             path_values: self.path_values.clone(),
             route: self.route.clone(),
-            malformed: self.malformed.clone(),
+            refusal: self.refusal.clone(),
             // One connection can be taken over once: a second attempt relays no upgrade.
             upgrade: None,
             body: BodyState::Read(body.clone()),
@@ -327,6 +328,71 @@ async fn read_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
         Err(err) => Err(GatewayError::invalid_argument(format!(
             "could not read the request body: {err}"
         ))),
+    }
+}
+
+impl Exchange {
+    /// Refuses a request target or head above `limits` (414, 431), in the one error shape. hyper itself
+    /// only refuses heads far above them, with a bare status and no body (see `connections.rs`).
+    pub fn refuse_oversized_head(&mut self, limits: &HeadLimits) {
+        let target = self.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+        if target > limits.max_uri_bytes {
+            self.refusal = Some(GatewayError::new(
+                ErrorKind::UriTooLong,
+                format!(
+                    "the request target is {target} bytes; this node takes at most {}",
+                    limits.max_uri_bytes
+                ),
+            ));
+            return;
+        }
+        if self.headers.len() > limits.max_headers {
+            self.refusal = Some(GatewayError::new(
+                ErrorKind::HeadersTooLarge,
+                format!(
+                    "the request has {} header fields; this node takes at most {}",
+                    self.headers.len(),
+                    limits.max_headers
+                ),
+            ));
+            return;
+        }
+        // As on the wire: `name: value` and its line end.
+        let head: usize = self
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum();
+        if head > limits.max_header_bytes {
+            self.refusal = Some(GatewayError::new(
+                ErrorKind::HeadersTooLarge,
+                format!(
+                    "the request's header fields are {head} bytes; this node takes at most {}",
+                    limits.max_header_bytes
+                ),
+            ));
+        }
+    }
+}
+
+/// The largest request head a node reads; larger is refused in the error shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeadLimits {
+    /// Path and query, as sent. nginx reads a request line into 8 KiB (`large_client_header_buffers`).
+    pub max_uri_bytes: usize,
+    /// Every header line together. nginx allows 4 × 8 KiB, Envoy 60 KiB.
+    pub max_header_bytes: usize,
+    /// Header fields. Envoy's default is 100.
+    pub max_headers: usize,
+}
+
+impl Default for HeadLimits {
+    fn default() -> Self {
+        HeadLimits {
+            max_uri_bytes: 8 << 10,
+            max_header_bytes: 32 << 10,
+            max_headers: 100,
+        }
     }
 }
 

@@ -20,7 +20,7 @@ pub mod route_table;
 pub mod template;
 pub mod tls;
 
-pub use exchange::{Exchange, TlsInfo};
+pub use exchange::{Exchange, HeadLimits, TlsInfo};
 pub use identity::Identity;
 pub use reply::{Reply, ReplyBody};
 pub use route_table::{Lookup, RouteTable, RouteTableBuilder};

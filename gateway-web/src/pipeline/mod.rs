@@ -38,6 +38,7 @@ pub async fn handle(
         &snapshot.trusted_proxies,
     );
     exchange.set_body_timeout(state.settings.connections.body_read_timeout);
+    exchange.refuse_oversized_head(&state.settings.connections.head);
     let router = router::Router {
         snapshot: &snapshot,
     };

@@ -15,8 +15,8 @@ pub struct Router<'a> {
 #[async_trait]
 impl Endpoint for Router<'_> {
     async fn call(&self, mut exchange: Exchange) -> Result<Reply, GatewayError> {
-        if let Some(problem) = exchange.malformed.take() {
-            return Err(GatewayError::invalid_argument(problem));
+        if let Some(refusal) = exchange.refusal.take() {
+            return Err(refusal);
         }
         // A CORS preflight asks about another method: route it as that method, and let in only a chain
         // that answers preflights (others see the OPTIONS as what it is).
