@@ -16,6 +16,9 @@ use dubbo_codec::hessian2::Value;
 pub struct ArgsPlan {
     params: Vec<ParamPlan>,
     reads_body: bool,
+    /// The body members parameters read (`body.a.b` reads `a`), when none reads the whole body: any
+    /// other member is refused, as a misspelt field is on the gRPC path, rather than dropped unseen.
+    body_members: Option<Vec<String>>,
     /// Query parameters some parameter reads; any other is refused.
     query_names: Vec<String>,
 }
@@ -98,9 +101,23 @@ impl ArgsPlan {
                 }
             })
             .collect();
+        let whole_body = plans.iter().any(|p| matches!(p.source, ParamSource::Body));
+        let body_members = (!whole_body).then(|| {
+            let mut members: Vec<String> = plans
+                .iter()
+                .filter_map(|p| match &p.source {
+                    ParamSource::BodyField(path) => path.first().cloned(),
+                    _ => None,
+                })
+                .collect();
+            members.sort();
+            members.dedup();
+            members
+        });
         Ok(ArgsPlan {
             params: plans,
             reads_body,
+            body_members,
             query_names,
         })
     }
@@ -138,11 +155,6 @@ impl ArgsPlan {
         if input.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        if !self.reads_body {
-            return Err(GatewayError::invalid_argument(
-                "this API takes no request body",
-            ));
-        }
         match input.content_type {
             None | Some("application/json") => {}
             Some(other) if other.ends_with("+json") => {}
@@ -155,6 +167,27 @@ impl ArgsPlan {
         }
         let json: Json = parse_value(input.body)
             .map_err(|err| GatewayError::invalid_argument(format!("malformed JSON body: {err}")))?;
+        let members = json.as_object();
+        if !self.reads_body {
+            // A method without arguments from the body takes no body, or an empty object.
+            if members.is_some_and(|m| m.is_empty()) {
+                return Ok(None);
+            }
+            return Err(GatewayError::invalid_argument(
+                "this API takes no request body (an empty object `{}` at most)",
+            ));
+        }
+        if let (Some(read), Some(members)) = (&self.body_members, members)
+            && let Some(unknown) = members.keys().find(|key| !read.contains(key))
+        {
+            return Err(GatewayError::invalid_argument(format!(
+                "unknown body member `{unknown}`; this API reads {}",
+                read.iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        }
         Ok(Some(Body {
             json,
             raw: input.body,
@@ -280,4 +313,66 @@ fn raw_number(body: &[u8], path: &[String]) -> Option<String> {
         }
     }
     at(std::str::from_utf8(body).ok()?, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(params: serde_json::Value) -> ArgsPlan {
+        let params: Vec<DubboParam> = serde_json::from_value(params).expect("params");
+        ArgsPlan::compile(&params, &[], PojoForm::Map).expect("compiles")
+    }
+
+    fn build(plan: &ArgsPlan, body: &str) -> Result<Vec<Value>, GatewayError> {
+        plan.build(&RequestInput {
+            path_values: &[],
+            query: &[],
+            headers: &http::HeaderMap::new(),
+            content_type: Some("application/json"),
+            body: body.as_bytes(),
+        })
+    }
+
+    #[test]
+    fn a_method_without_arguments_takes_no_body_or_an_empty_object() {
+        let none = plan(serde_json::json!([]));
+        for body in ["", "  ", "{}", " { } "] {
+            assert_eq!(
+                build(&none, body).expect(body),
+                Vec::<Value>::new(),
+                "{body:?}"
+            );
+        }
+        for body in [r#"{"id":1}"#, "[]", "1"] {
+            let err = build(&none, body).expect_err(body);
+            assert!(
+                err.message.contains("takes no request body"),
+                "{body}: {err}"
+            );
+        }
+    }
+
+    #[test]
+    fn body_members_no_parameter_reads_are_refused() {
+        let members = plan(serde_json::json!([
+            {"name": "id", "type": "long", "from": "body.id"},
+            {"name": "name", "type": "java.lang.String", "from": "body.user.name"},
+        ]));
+        assert_eq!(
+            build(&members, r#"{"id":7,"user":{"name":"a","extra":1}}"#)
+                .map(|v| v.len())
+                .ok(),
+            Some(2)
+        );
+        let err = build(&members, r#"{"id":7,"idd":8}"#).expect_err("a misspelt member");
+        assert_eq!(
+            err.message,
+            "unknown body member `idd`; this API reads `id`, `user`"
+        );
+        // A parameter that takes the whole body owns every member.
+        let whole =
+            plan(serde_json::json!([{"name": "user", "type": "java.util.Map", "from": "body"}]));
+        assert!(build(&whole, r#"{"anything":1}"#).is_ok());
+    }
 }
