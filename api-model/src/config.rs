@@ -263,6 +263,11 @@ pub struct Api {
     /// Response metadata (headers or trailers) returned to the client as HTTP headers.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub return_metadata: Vec<String>,
+    /// Constants every call carries, so a client never has to send protocol details: gRPC (and
+    /// Triple) metadata, e.g. `tri-service-version: "1.0.0"`, or Dubbo attachments. They override a
+    /// forwarded header of the same name; the gateway's own (request id, caller identity, timeout) win.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub metadata: std::collections::BTreeMap<String, String>,
     /// Policies for every route of this API (see [`crate::policy`] for precedence).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub policies: Vec<Policy>,
@@ -318,6 +323,7 @@ impl Api {
             json: JsonOptions::default(),
             forward_headers: Vec::new(),
             return_metadata: Vec::new(),
+            metadata: std::collections::BTreeMap::new(),
             policies: Vec::new(),
             route_policies: Vec::new(),
             docs: None,

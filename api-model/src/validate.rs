@@ -23,6 +23,41 @@ impl fmt::Display for ValidationError {
 
 impl std::error::Error for ValidationError {}
 
+/// Keys the gateway sets itself on every call (the request id, the caller's identity, Dubbo's own
+/// attachments) or that the protocols reserve (`grpc-*`, pseudo-headers): a constant may not replace them.
+fn metadata_problem(key: &str) -> Option<&'static str> {
+    const RESERVED: [&str; 12] = [
+        "x-request-id",
+        "x-consumer",
+        "timeout",
+        "path",
+        "interface",
+        "version",
+        "group",
+        "dubbo",
+        "generic",
+        "input",
+        "content-type",
+        "te",
+    ];
+    let lower = key.to_ascii_lowercase();
+    if key.is_empty() {
+        Some("a key must not be empty")
+    } else if !key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+    {
+        Some("a key is letters, digits, `-`, `_` and `.`")
+    } else if lower.starts_with("grpc-")
+        || lower.starts_with("x-consumer-")
+        || RESERVED.contains(&lower.as_str())
+    {
+        Some("the gateway or the protocol sets this key itself")
+    } else {
+        None
+    }
+}
+
 impl Config {
     /// Validates the document as a whole. Schema-dependent checks happen when a node builds it.
     pub fn validate(&self) -> Result<(), ValidationError> {
@@ -216,6 +251,11 @@ impl Config {
                         "api `{name}`: an upstream api relays the request; use `upstream.request_headers`, not `mapping`"
                     ));
                 }
+                if !api.metadata.is_empty() {
+                    problems.push(format!(
+                        "api `{name}`: `metadata` is for gRPC and Dubbo calls; an upstream api sets headers with `upstream.request_headers`"
+                    ));
+                }
                 if target.path.is_some() && target.strip_prefix.is_some() {
                     problems.push(format!(
                         "api `{name}`: set at most one of upstream.path and upstream.strip_prefix"
@@ -240,6 +280,11 @@ impl Config {
             None => problems.push(format!(
                 "api `{name}`: set exactly one of `grpc`, `dubbo` and `upstream`"
             )),
+        }
+        for key in api.metadata.keys() {
+            if let Some(problem) = metadata_problem(key) {
+                problems.push(format!("api `{name}`: metadata `{key}`: {problem}"));
+            }
         }
         if let Some(rule) = &api.http {
             check_rule(name, rule, problems);

@@ -344,3 +344,55 @@ async fn http2_prior_knowledge_is_served_on_the_same_port() {
     assert_eq!(response.version(), reqwest::Version::HTTP_2);
     assert_eq!(json(response).await["theme"], "Fiction");
 }
+
+/// An API's constant metadata reaches the backend on every call (a client never sends protocol details
+/// such as Triple's `tri-service-version`), replacing a forwarded header of the same name; the
+/// gateway's own request id still wins, and a reserved key is refused when the config is loaded.
+#[tokio::test]
+async fn constant_metadata_travels_on_every_call() {
+    let backend = tonic_backend().await;
+    let config = demo_config(backend.addr)
+        + r#"  - name: echo-constants
+    backend: demo
+    grpc: { service: demo.echo.v1.Echo, method: Echo }
+    http: { post: /v1/echo-constants, body: "*" }
+    forward_headers: [x-tenant]
+    metadata: { tri-service-version: "1.0.0", x-tenant: fixed }
+"#;
+    let gw = Gateway::start(&config).await;
+    let response = gw
+        .client
+        .post(gw.url("/v1/echo-constants"))
+        .header("x-tenant", "from-the-client")
+        .header("tri-service-version", "9.9.9")
+        .json(&json!({"message": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    let body = json(response).await;
+    assert_eq!(body["metadata"]["tri-service-version"], "1.0.0", "{body}");
+    assert_eq!(
+        body["metadata"]["x-tenant"], "fixed",
+        "the constant wins: {body}"
+    );
+    assert!(
+        body["metadata"]["x-request-id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
+
+    let reserved = demo_config(backend.addr).replace(
+        "    forward_headers: [x-tenant, x-forwarded-thing]",
+        "    metadata: { x-request-id: mine }",
+    );
+    let problems = api_model::Config::from_yaml(&reserved)
+        .expect("parses")
+        .validate()
+        .expect_err("x-request-id is the gateway's")
+        .problems;
+    assert!(
+        problems.iter().any(|p| p
+            .contains("metadata `x-request-id`: the gateway or the protocol sets this key itself")),
+        "{problems:?}"
+    );
+}

@@ -2,6 +2,7 @@
 //! generically through `$invoke`), render the reply or map the exception.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use dubbo_codec::hessian2::Value;
@@ -29,6 +30,8 @@ pub struct DubboPlan {
     pub exceptions: HashMap<String, u16>,
     /// The API's timeout, used when no deadline interceptor set one.
     pub timeout: Duration,
+    /// The API's constant attachments, sent on every call.
+    pub attachments: Arc<[(String, String)]>,
 }
 
 /// The plan and the client over the backend's providers.
@@ -71,7 +74,9 @@ impl DubboPlan {
         timeout: Duration,
         exchange: &Exchange,
     ) -> Invocation {
-        let mut attachments = vec![("timeout".to_string(), timeout.as_millis().to_string())];
+        let mut attachments = Vec::with_capacity(self.attachments.len() + 3);
+        attachments.extend(self.attachments.iter().cloned());
+        attachments.push(("timeout".to_string(), timeout.as_millis().to_string()));
         if !exchange.request_id.is_empty() {
             attachments.push((
                 request_id::HEADER.as_str().to_string(),
@@ -119,8 +124,6 @@ impl DubboPlan {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
     use crate::access::Identity;
     use crate::mapping::dubbo::PojoForm;
@@ -141,10 +144,12 @@ mod tests {
             },
             exceptions: HashMap::new(),
             timeout: Duration::from_secs(1),
+            attachments: Arc::from([("tag".to_string(), "gray".to_string())]),
         }
     }
 
-    /// The caller's identity reaches a Dubbo provider as attachments, as gRPC gets it as metadata.
+    /// The caller's identity and the API's constants reach a Dubbo provider as attachments, as gRPC
+    /// gets them as metadata.
     #[test]
     fn the_identity_travels_as_attachments() {
         let mut exchange = Exchange::for_test(http::Method::GET, "/", "");
@@ -175,6 +180,7 @@ mod tests {
             );
             assert!(has("x-user-scope", "read"));
             assert!(has("x-request-id", "req-1"));
+            assert!(has("tag", "gray"), "the API's constant attachment");
             assert_eq!(has("generic", "true"), generic);
         }
         // Without an identity, no consumer id travels.

@@ -27,6 +27,8 @@ pub struct GrpcPlan {
     pub forward_headers: Arc<[HeaderName]>,
     /// Response metadata returned as headers (lowercase).
     pub return_metadata: Arc<[HeaderName]>,
+    /// The API's constant metadata (`tri-service-version`, say), sent on every call.
+    pub constant_metadata: Arc<[(HeaderName, http::HeaderValue)]>,
 }
 
 /// The plan and the backend's pooled client.
@@ -95,6 +97,10 @@ impl GrpcPlan {
             for value in exchange.headers.get_all(name) {
                 headers.append(name.clone(), value.clone());
             }
+        }
+        // The operator's constants replace what a client forwarded under the same name.
+        for (name, value) in self.constant_metadata.iter() {
+            headers.insert(name.clone(), value.clone());
         }
         // Who the caller is travels only as the gateway established it, never as the client wrote it.
         headers.remove(CONSUMER_HEADER);

@@ -45,6 +45,11 @@ pub fn add_routes(
         PojoForm::Object
     };
 
+    let attachments: Arc<[(String, String)]> = api
+        .metadata
+        .iter()
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
     for binding in rule.bindings() {
         let binding = rule::parse(binding).map_err(fail)?;
         let args = ArgsPlan::compile(&target.params, &binding.variables, form)
@@ -63,6 +68,7 @@ pub fn add_routes(
             },
             exceptions: exceptions.clone(),
             timeout: api.timeout,
+            attachments: attachments.clone(),
         };
         let runtime = chains
             .for_route(&target.method, &binding.verb, &binding.path)

@@ -51,6 +51,7 @@ pub fn add_routes(
     };
     let forward_headers = header_names(&api.forward_headers).map_err(fail)?;
     let return_metadata = header_names(&api.return_metadata).map_err(fail)?;
+    let constant_metadata = constant_metadata(&api.metadata).map_err(fail)?;
 
     let mut problems = Vec::new();
     let mut published = 0;
@@ -77,6 +78,7 @@ pub fn add_routes(
                         response: Arc::new(response),
                         forward_headers: forward_headers.clone(),
                         return_metadata: return_metadata.clone(),
+                        constant_metadata: constant_metadata.clone(),
                     };
                     let target = RoutePlan {
                         api: runtime,
@@ -173,6 +175,22 @@ fn route(
 fn method_path(method: &MethodDescriptor) -> Result<PathAndQuery, String> {
     let path = format!("/{}/{}", method.parent_service().full_name(), method.name());
     PathAndQuery::try_from(path).map_err(|err| format!("method path: {err}"))
+}
+
+/// The API's constant metadata as header fields (names lowercased, as HTTP/2 sends them).
+fn constant_metadata(
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> Result<Arc<[(HeaderName, http::HeaderValue)]>, String> {
+    metadata
+        .iter()
+        .map(|(key, value)| {
+            let name = HeaderName::from_bytes(key.to_ascii_lowercase().as_bytes())
+                .map_err(|_| format!("metadata `{key}` is not a valid header name"))?;
+            let value = http::HeaderValue::from_str(value)
+                .map_err(|_| format!("metadata `{key}`: `{value}` is not a valid header value"))?;
+            Ok((name, value))
+        })
+        .collect()
 }
 
 fn header_names(names: &[String]) -> Result<Arc<[HeaderName]>, String> {
