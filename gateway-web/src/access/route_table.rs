@@ -2,8 +2,9 @@
 //! lookup costs the path's depth, not the number of routes.
 //!
 //! Precedence at every segment is literal, then `*`, then `**`, with backtracking; a verb route
-//! beats a plain one; routes for the request's host beat host-less ones. Empty request segments
-//! match nothing, so a trailing slash is never ignored.
+//! beats a plain one, and a path a verb route matches is that verb's alone (another method there is a
+//! 405; a plain variable never captures `name:verb` in its place); routes for the request's host beat
+//! host-less ones. Empty request segments match nothing, so a trailing slash is never ignored.
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -281,24 +282,28 @@ impl<T> RouteTable<T> {
         // One pass: the walk stops at the first route with this method, so when there is none it
         // has seen every route matching the path, and their methods are the answer for a 405.
         let mut allowed = Vec::new();
-        let attempts = roots
-            .iter()
-            .flat_map(|r| readings.iter().map(move |p| (r, p)));
-        for (root, reading) in attempts {
-            let found = root.walk(reading, 0, &mut |ids: &[usize]| {
-                let routes = ids.iter().filter_map(|&id| self.routes.get(id));
-                let found = routes.clone().find(|r| r.method == *method);
-                if found.is_none() {
-                    allowed.extend(routes.map(|r| r.method.clone()));
+        for reading in &readings {
+            for root in &roots {
+                let found = root.walk(reading, 0, &mut |ids: &[usize]| {
+                    let routes = ids.iter().filter_map(|&id| self.routes.get(id));
+                    let found = routes.clone().find(|r| r.method == *method);
+                    if found.is_none() {
+                        allowed.extend(routes.map(|r| r.method.clone()));
+                    }
+                    found
+                });
+                if let Some(route) = found {
+                    let values = reading.values(&route.template);
+                    return Lookup::Found {
+                        target: &route.target,
+                        values,
+                    };
                 }
-                found
-            });
-            if let Some(route) = found {
-                let values = reading.values(&route.template);
-                return Lookup::Found {
-                    target: &route.target,
-                    values,
-                };
+            }
+            // A path the verb's routes match belongs to them: another method there is a 405, and a
+            // plain variable never takes `name:verb` in their place.
+            if !reading.verb.is_empty() && !allowed.is_empty() {
+                break;
             }
         }
         if allowed.is_empty() {
@@ -378,11 +383,13 @@ mod tests {
         * GET /v4/%ff => v4|\u{FFFD}
         * GET /v4/%zz => v4|%zz
         * GET /v4/% => v4|%
-        # Verbs: a verb route wins, a plain route takes the whole segment, `%3A` is data.
+        # Verbs: a verb route wins and owns the paths it matches (another method there is a 405, never
+        # a plain variable taking `1:move`); where no verb route matches, a plain route takes the whole
+        # segment; `%3A` is data.
         * POST /v1/shelves/1:move => move|shelves/1
-        * GET /v1/shelves/1:move => get_shelf|1:move
+        * GET /v1/shelves/1:move => 405 POST
         * GET /v1/shelves/1%3Amove => get_shelf|1:move
-        * PUT /v1/shelves/1:move => 405 DELETE GET POST
+        * PUT /v1/shelves/1:move => 405 POST
         * GET /v4/a:b => v4|a:b
         * GET /v4/a:info => v4_info|a
         * GET /v4/a:b:info => v4_info|a:b
