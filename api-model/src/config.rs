@@ -116,6 +116,21 @@ pub struct DubboBackend {
     /// How a provider is picked among the live ones.
     #[serde(default)]
     pub balance: Balance,
+    /// A provider that cannot be reached is tried again after waits growing from this (with full
+    /// jitter)...
+    #[serde(
+        default = "default_reconnect_min",
+        with = "humantime_serde",
+        skip_serializing_if = "is_default_reconnect_min"
+    )]
+    pub reconnect_min: Duration,
+    /// ...up to this, so a provider that stays down costs one attempt per interval, never a storm.
+    #[serde(
+        default = "default_reconnect_max",
+        with = "humantime_serde",
+        skip_serializing_if = "is_default_reconnect_max"
+    )]
+    pub reconnect_max: Duration,
 }
 
 impl Default for DubboBackend {
@@ -126,8 +141,26 @@ impl Default for DubboBackend {
             heartbeat: default_heartbeat(),
             payload_limit: default_payload_limit(),
             balance: Balance::default(),
+            reconnect_min: default_reconnect_min(),
+            reconnect_max: default_reconnect_max(),
         }
     }
+}
+
+fn default_reconnect_min() -> Duration {
+    Duration::from_millis(100)
+}
+
+fn default_reconnect_max() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn is_default_reconnect_min(value: &Duration) -> bool {
+    *value == default_reconnect_min()
+}
+
+fn is_default_reconnect_max(value: &Duration) -> bool {
+    *value == default_reconnect_max()
 }
 
 /// A ZooKeeper ensemble holding Dubbo provider URLs.

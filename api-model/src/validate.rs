@@ -90,6 +90,14 @@ impl Config {
                     backend.name
                 ));
             }
+            if let Some(dubbo) = &backend.dubbo
+                && (dubbo.reconnect_min.is_zero() || dubbo.reconnect_min > dubbo.reconnect_max)
+            {
+                problems.push(format!(
+                    "backend `{}`: dubbo.reconnect_min must be above zero and at most reconnect_max",
+                    backend.name
+                ));
+            }
             if backend.dubbo.is_some() && backend.protocol != Protocol::Dubbo {
                 problems.push(format!(
                     "backend `{}`: `dubbo` settings need protocol dubbo",
@@ -456,6 +464,33 @@ apis:
     }
 
     /// Each case breaks the good document in one way and names a phrase the error must contain.
+    #[test]
+    fn dubbo_reconnect_bounds_are_settings_and_must_make_sense() {
+        let backend = |min: &str, max: &str| {
+            format!(
+                "backends:\n  - name: users\n    protocol: dubbo\n    endpoints: [\"127.0.0.1:20880\"]\n    dubbo: {{ reconnect_min: {min}, reconnect_max: {max} }}\n"
+            )
+        };
+        let config = Config::from_yaml(&backend("50ms", "2s")).expect("parses");
+        let dubbo = config.backends[0].dubbo.as_ref().expect("dubbo settings");
+        assert_eq!(dubbo.reconnect_min, std::time::Duration::from_millis(50));
+        assert_eq!(dubbo.reconnect_max, std::time::Duration::from_secs(2));
+        assert!(config.validate().is_ok());
+        for (min, max) in [("5s", "1s"), ("0s", "1s")] {
+            let problems = Config::from_yaml(&backend(min, max))
+                .expect("parses")
+                .validate()
+                .expect_err("refused")
+                .problems;
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.contains("reconnect_min must be above zero")),
+                "{min}/{max}: {problems:?}"
+            );
+        }
+    }
+
     #[test]
     fn each_problem_is_named() {
         let cases: &[(&str, &str, &str)] = &[

@@ -152,11 +152,12 @@ impl BuildContext {
             heartbeat: options.heartbeat,
             payload_limit: options.payload_limit,
             connect_timeout: backend.connect_timeout,
+            backoff_min: options.reconnect_min,
+            backoff_max: options.reconnect_max,
             balance: match options.balance {
                 api_model::Balance::RoundRobin => Balance::RoundRobin,
                 api_model::Balance::Random => Balance::Random,
             },
-            ..ClientSettings::default()
         };
         let providers = match &options.zookeeper {
             Some(zk) => {
