@@ -17,7 +17,8 @@
 //! - `scalar`: text (path variables, query parameters, headers, form fields) to a field value.
 //! - `json`: proto3 JSON into the whole message or into one field of any kind.
 //! - `json_error`: decoding a body with errors that name the offending field.
-//! - `strict_json`: the proto3 JSON rules prost-reflect's decoder lacks (duplicate keys, exact integers).
+//! - `strict_json`: the proto3 JSON rules prost-reflect's decoder lacks (duplicate keys, exact integers);
+//!   `json_key`: the member key it checks, captured as it is read.
 //! - `integer`: integer text in the JSON mapping's forms (`"1e3"`), and the four integer ranges.
 //! - `params`: key/value pairs (query string, form body) onto fields, by field path.
 
@@ -33,6 +34,7 @@ mod field_path;
 mod integer;
 mod json;
 mod json_error;
+mod json_key;
 mod params;
 mod scalar;
 mod strict_json;

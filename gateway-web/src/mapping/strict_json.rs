@@ -21,6 +21,7 @@ use serde::de::{
 use serde_json::Value as Json;
 
 use super::integer::IntKind;
+use super::json_key::CaptureKey;
 
 /// What the schema expects of a JSON value.
 #[derive(Clone)]
@@ -180,6 +181,8 @@ impl<V> Checked<V> {
     }
 }
 
+pub(super) use forward_deserializer;
+
 /// `visit_*` methods handed to `self.inner` unchanged; `(scalars)` is every one neither visitor inspects.
 macro_rules! forward_visit {
     (scalars) => {
@@ -196,6 +199,8 @@ macro_rules! forward_visit {
         }
     )*};
 }
+
+pub(super) use forward_visit;
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for Checked<V> {
     type Value = V::Value;
@@ -433,91 +438,6 @@ impl Fields {
             }
             _ => self.high.insert(number),
         }
-    }
-}
-
-/// The key seed, seen through a deserializer that records the key's text.
-struct CaptureKey<'k, 'de, S> {
-    seed: S,
-    key: &'k mut Option<Cow<'de, str>>,
-}
-
-impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CaptureKey<'_, 'de, S> {
-    type Value = S::Value;
-
-    fn deserialize<D: Deserializer<'de>>(self, de: D) -> Result<S::Value, D::Error> {
-        self.seed.deserialize(KeyDeserializer { de, key: self.key })
-    }
-}
-
-struct KeyDeserializer<'k, 'de, D> {
-    de: D,
-    key: &'k mut Option<Cow<'de, str>>,
-}
-
-impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDeserializer<'_, 'de, D> {
-    type Error = D::Error;
-
-    forward_deserializer!(KeyVisitor { key });
-}
-
-/// Records a string key (borrowed from the input where the parser can) and hands it on unchanged.
-struct KeyVisitor<'k, 'de, V> {
-    inner: V,
-    key: &'k mut Option<Cow<'de, str>>,
-}
-
-impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, 'de, V> {
-    type Value = V::Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.inner.expecting(f)
-    }
-
-    forward_visit!(scalars);
-    forward_visit! { visit_f64(f64); }
-
-    fn visit_str<E: de::Error>(self, value: &str) -> Result<Self::Value, E> {
-        *self.key = Some(Cow::Owned(value.to_owned()));
-        self.inner.visit_str(value)
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, value: &'de str) -> Result<Self::Value, E> {
-        *self.key = Some(Cow::Borrowed(value));
-        self.inner.visit_borrowed_str(value)
-    }
-
-    fn visit_string<E: de::Error>(self, value: String) -> Result<Self::Value, E> {
-        *self.key = Some(Cow::Owned(value.clone()));
-        self.inner.visit_string(value)
-    }
-
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.inner.visit_none()
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        self.inner.visit_unit()
-    }
-
-    fn visit_some<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.inner.visit_some(de)
-    }
-
-    fn visit_newtype_struct<D: Deserializer<'de>>(self, de: D) -> Result<Self::Value, D::Error> {
-        self.inner.visit_newtype_struct(de)
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_seq(seq)
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_map(map)
-    }
-
-    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<Self::Value, A::Error> {
-        self.inner.visit_enum(data)
     }
 }
 

@@ -82,6 +82,9 @@ apis:
     backend: demo
     grpc: {{ service: demo.echo.v1.Echo, method: Echo }}
     http: {{ post: /v1/echo, body: "*", additional_bindings: [{{ get: "/v1/echo/{{message}}" }}] }}
+    # Beside `body: "*"` no query parameter is mapped unless a binding says so; the signing suites
+    # sign query strings, and these carry them to the backend.
+    mapping: [{{ from: query.number, to: number }}, {{ from: query.tags, to: tags }}]
     forward_headers: [x-api-key, authorization, x-consumer-id, x-signature, x-user-id, cookie]
     policies: {policies}
   - name: open
