@@ -335,43 +335,39 @@ impl Exchange {
     /// Refuses a request target or head above `limits` (414, 431), in the one error shape. hyper itself
     /// only refuses heads far above them, with a bare status and no body (see `connections.rs`).
     pub fn refuse_oversized_head(&mut self, limits: &HeadLimits) {
+        if let Some(refusal) = self.oversized_head(limits) {
+            self.refusal = Some(refusal);
+        }
+    }
+
+    fn oversized_head(&self, limits: &HeadLimits) -> Option<GatewayError> {
         let target = self.uri.path_and_query().map_or(0, |pq| pq.as_str().len());
-        if target > limits.max_uri_bytes {
-            self.refusal = Some(GatewayError::new(
-                ErrorKind::UriTooLong,
-                format!(
-                    "the request target is {target} bytes; this node takes at most {}",
-                    limits.max_uri_bytes
-                ),
-            ));
-            return;
-        }
-        if self.headers.len() > limits.max_headers {
-            self.refusal = Some(GatewayError::new(
-                ErrorKind::HeadersTooLarge,
-                format!(
-                    "the request has {} header fields; this node takes at most {}",
-                    self.headers.len(),
-                    limits.max_headers
-                ),
-            ));
-            return;
-        }
+        let fields = self.headers.len();
         // As on the wire: `name: value` and its line end.
-        let head: usize = self
-            .headers
-            .iter()
-            .map(|(name, value)| name.as_str().len() + value.len() + 4)
-            .sum();
-        if head > limits.max_header_bytes {
-            self.refusal = Some(GatewayError::new(
-                ErrorKind::HeadersTooLarge,
-                format!(
-                    "the request's header fields are {head} bytes; this node takes at most {}",
-                    limits.max_header_bytes
-                ),
-            ));
-        }
+        let head = || -> usize {
+            self.headers
+                .iter()
+                .map(|(name, value)| name.as_str().len() + value.len() + 4)
+                .sum()
+        };
+        let (kind, what, limit) = if target > limits.max_uri_bytes {
+            let what = format!("the request target is {target} bytes");
+            (ErrorKind::UriTooLong, what, limits.max_uri_bytes)
+        } else if fields > limits.max_headers {
+            let what = format!("the request has {fields} header fields");
+            (ErrorKind::HeadersTooLarge, what, limits.max_headers)
+        } else {
+            let head = head();
+            if head <= limits.max_header_bytes {
+                return None;
+            }
+            let what = format!("the request's header fields are {head} bytes");
+            (ErrorKind::HeadersTooLarge, what, limits.max_header_bytes)
+        };
+        Some(GatewayError::new(
+            kind,
+            format!("{what}; this node takes at most {limit}"),
+        ))
     }
 }
 

@@ -147,18 +147,7 @@ impl BuildContext {
     async fn dubbo_client(&self, plan: &DubboClientPlan) -> Result<DubboClient, String> {
         let backend: &Backend = &plan.backend;
         let options = backend.dubbo.clone().unwrap_or_default();
-        let settings = ClientSettings {
-            connections_per_provider: options.connections.max(1),
-            heartbeat: options.heartbeat,
-            payload_limit: options.payload_limit,
-            connect_timeout: backend.connect_timeout,
-            backoff_min: options.reconnect_min,
-            backoff_max: options.reconnect_max,
-            balance: match options.balance {
-                api_model::Balance::RoundRobin => Balance::RoundRobin,
-                api_model::Balance::Random => Balance::Random,
-            },
-        };
+        let settings = client_settings(backend, &options);
         let providers = match &options.zookeeper {
             Some(zk) => {
                 self.registries
@@ -185,5 +174,43 @@ impl BuildContext {
             ),
         };
         Ok(DubboClient::new(providers, self.dubbo.clone(), settings))
+    }
+}
+
+/// A Dubbo backend's definition as the client's settings.
+fn client_settings(backend: &Backend, options: &api_model::DubboBackend) -> ClientSettings {
+    ClientSettings {
+        connections_per_provider: options.connections.max(1),
+        heartbeat: options.heartbeat,
+        payload_limit: options.payload_limit,
+        connect_timeout: backend.connect_timeout,
+        backoff_min: options.reconnect_min,
+        backoff_max: options.reconnect_max,
+        balance: match options.balance {
+            api_model::Balance::RoundRobin => Balance::RoundRobin,
+            api_model::Balance::Random => Balance::Random,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dubbo_backends_settings_reach_its_client() {
+        let config = api_model::Config::from_yaml(
+            "backends:\n  - name: users\n    protocol: dubbo\n    endpoints: [\"127.0.0.1:20880\"]\n    connect_timeout: 700ms\n    dubbo: { connections: 3, heartbeat: 5s, payload_limit: 4096, balance: random, reconnect_min: 50ms, reconnect_max: 2s }\n",
+        )
+        .expect("parses");
+        let backend = &config.backends[0];
+        let settings = client_settings(backend, backend.dubbo.as_ref().expect("dubbo"));
+        assert_eq!(settings.connections_per_provider, 3);
+        assert_eq!(settings.heartbeat, Duration::from_secs(5));
+        assert_eq!(settings.payload_limit, 4096);
+        assert_eq!(settings.connect_timeout, Duration::from_millis(700));
+        assert_eq!(settings.backoff_min, Duration::from_millis(50));
+        assert_eq!(settings.backoff_max, Duration::from_secs(2));
+        assert!(matches!(settings.balance, Balance::Random));
     }
 }

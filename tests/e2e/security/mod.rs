@@ -14,7 +14,7 @@ mod tls;
 use std::net::SocketAddr;
 use std::process::Stdio;
 
-use crate::harness::{proto_dir, repo_root};
+use crate::harness::{proto_dir, python, repo_root};
 
 /// The Redis every node of a test shares (started by `.ci/run` when down).
 pub const REDIS: &str = "redis://127.0.0.1:6379";
@@ -96,16 +96,6 @@ apis:
 "#,
         protos = proto_dir()
     )
-}
-
-/// The Python of the test peers' venv.
-pub fn python() -> String {
-    std::env::var("GATEWAY_TEST_PYTHON").unwrap_or_else(|_| {
-        repo_root()
-            .join(".venv-peers/bin/python")
-            .display()
-            .to_string()
-    })
 }
 
 /// Runs `tests/peers/signers.py` and returns what it printed.

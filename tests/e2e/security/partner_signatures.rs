@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use super::{REDIS, SECRET, config, doc_block, python, secret_2};
-use crate::harness::{Gateway, PrivateRedis, expect_error, tonic_backend};
+use super::{REDIS, SECRET, config, doc_block, secret_2};
+use crate::harness::{Gateway, PrivateRedis, expect_error, python, tonic_backend};
 
 const POLICIES: &str = "[{ kind: signature, signed_headers: [content-type] }]";
 const BODY: &str = r#"{"message":"signed"}"#;
