@@ -116,7 +116,7 @@ pub struct DubboBackend {
     /// How a provider is picked among the live ones.
     #[serde(default)]
     pub balance: Balance,
-    /// A provider that cannot be reached is tried again after waits growing from this (with full
+    /// A provider that cannot be reached is tried again after waits growing from this (with
     /// jitter)...
     #[serde(
         default = "default_reconnect_min",
@@ -124,7 +124,9 @@ pub struct DubboBackend {
         skip_serializing_if = "is_default_reconnect_min"
     )]
     pub reconnect_min: Duration,
-    /// ...up to this, so a provider that stays down costs one attempt per interval, never a storm.
+    /// ...up to this, so a provider that stays down costs one or two attempts per interval (one
+    /// connection slot probes, the others wait for it), never a storm, and one that comes back is
+    /// used within this interval. A registry event naming the provider skips the wait.
     #[serde(
         default = "default_reconnect_max",
         with = "humantime_serde",
@@ -152,7 +154,7 @@ fn default_reconnect_min() -> Duration {
 }
 
 fn default_reconnect_max() -> Duration {
-    Duration::from_secs(30)
+    Duration::from_secs(1)
 }
 
 fn is_default_reconnect_min(value: &Duration) -> bool {

@@ -1,5 +1,5 @@
-//! Reconnect pacing: exponential backoff with full jitter, so a provider that is down costs a handful
-//! of connect attempts, and many gateways never retry in lockstep.
+//! Reconnect pacing: exponential backoff with jitter, so a provider that is down costs at most two
+//! connect attempts per `max`, and many gateways never retry in lockstep.
 
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,16 +21,18 @@ impl Backoff {
         }
     }
 
-    /// The wait before the next attempt: uniform between `min` and `min * 2^failures` (capped at
-    /// `max`). Each call counts one more failure.
+    /// The wait before the next attempt: uniform in the upper half of `min * 2^failures` (capped at
+    /// `max`), never below `min`. Each call counts one more failure. The half ("equal jitter") keeps
+    /// the rate at the cap bounded, which full jitter from zero would not.
     pub fn next_wait(&mut self) -> Duration {
         let ceiling = self
             .min
             .saturating_mul(1u32 << self.failures.min(20))
             .min(self.max);
         self.failures = self.failures.saturating_add(1);
-        let spread = ceiling.saturating_sub(self.min).as_millis() as u64;
-        self.min + Duration::from_millis(random_below(spread.saturating_add(1)))
+        let floor = (ceiling / 2).max(self.min);
+        let spread = ceiling.saturating_sub(floor).as_millis() as u64;
+        floor + Duration::from_millis(random_below(spread.saturating_add(1)))
     }
 
     /// After a connection proved healthy, the next failure waits the minimum again.
@@ -62,9 +64,10 @@ mod tests {
         for failures in 0..12u32 {
             let wait = backoff.next_wait();
             let ceiling = (min * 2u32.pow(failures.min(10))).min(max);
+            let floor = (ceiling / 2).max(min);
             assert!(
-                wait >= min && wait <= ceiling,
-                "{wait:?} outside {min:?}..={ceiling:?}"
+                wait >= floor && wait <= ceiling,
+                "{wait:?} outside {floor:?}..={ceiling:?}"
             );
         }
         backoff.reset();

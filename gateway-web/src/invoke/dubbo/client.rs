@@ -48,7 +48,7 @@ impl Default for ClientSettings {
             payload_limit: 8 * 1024 * 1024,
             connect_timeout: Duration::from_secs(2),
             backoff_min: Duration::from_millis(100),
-            backoff_max: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(1),
             balance: Balance::RoundRobin,
         }
     }
@@ -190,7 +190,11 @@ impl Inner {
             .map(|provider| {
                 let known = old.iter().find(|l| l.provider.address == provider.address);
                 let link = match known {
-                    Some(known) => known.link.clone(),
+                    // Listed again by the registry: if it is down, it is worth a try now.
+                    Some(known) => {
+                        known.link.wake();
+                        known.link.clone()
+                    }
                     None => self.pool.link(&provider.address, self.link),
                 };
                 Live {

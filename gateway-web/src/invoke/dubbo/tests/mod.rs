@@ -1,9 +1,10 @@
 //! Tests of the Dubbo client against an in-test fake provider: calls and answers (`calls`), and what
-//! happens when providers misbehave, go away or come back (`resilience`).
+//! happens when providers misbehave or go away (`resilience`) and come back (`returning`).
 
 mod calls;
 mod fake_provider;
 mod resilience;
+mod returning;
 
 use std::future::Future;
 use std::time::Duration;
