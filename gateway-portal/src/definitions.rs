@@ -14,6 +14,7 @@ use crate::db::ts;
 use crate::error::{ApiError, ApiResult, problems_to_details};
 
 /// One stored schema: its name and compiled descriptor set.
+#[derive(Clone)]
 pub struct StoredSchema {
     pub name: String,
     pub descriptor_set: Vec<u8>,

@@ -122,8 +122,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
 
 pub fn app(state: AppState) -> Router {
     use api::{
-        apis, apps, audit, backends, credentials, imports, openapi, revisions, schemas, settings,
-        transfer,
+        apis, apps, audit, backends, credentials, imports, openapi, revisions, schema_update,
+        schemas, settings, transfer,
     };
     // Behind the gate: a session is needed, writes need the CSRF token and a role that may write.
     let gated = Router::new()
@@ -144,8 +144,11 @@ pub fn app(state: AppState) -> Router {
         .route("/api/schemas", get(schemas::list).post(schemas::create))
         .route(
             "/api/schemas/{name}",
-            get(schemas::get).delete(schemas::delete),
+            get(schemas::get)
+                .put(schema_update::update)
+                .delete(schemas::delete),
         )
+        .route("/api/schemas/{name}/preview", post(schema_update::preview))
         .route("/api/apis", get(apis::list).post(apis::create))
         .route("/api/apis/generate", post(apis::generate))
         .route(

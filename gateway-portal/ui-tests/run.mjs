@@ -150,7 +150,7 @@ try {
     await page.locator('#schemas-rows tr', { hasText: 'demo.bookstore.v1.Bookstore' }).waitFor();
   });
 
-  await step('import two .proto files where one imports the other, then delete the schema', async () => {
+  await step('import two .proto files where one imports the other, update it, then delete the schema', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'portal-protos-'));
     writeFileSync(join(dir, 'types.proto'),
       'syntax = "proto3";\npackage acme.v1;\nmessage Thing { string id = 1; }\n');
@@ -169,6 +169,16 @@ try {
     await page.getByRole('button', { name: 'Import schema' }).click();
     const row = page.locator('#schemas-rows tr', { hasText: 'acme.v1.Things' });
     await row.waitFor();
+    // The same name again is an update: its changes are confirmed (the dialog is accepted), then saved.
+    writeFileSync(join(dir, 'types.proto'),
+      'syntax = "proto3";\npackage acme.v1;\nmessage Thing { string id = 1; string label = 2; }\n');
+    let asked = '';
+    page.once('dialog', (dialog) => { asked = dialog.message(); });
+    await page.locator('#schema-name').fill('acme');
+    await page.locator('#schema-files').setInputFiles([join(dir, 'types.proto'), join(dir, 'things.proto')]);
+    await page.getByRole('button', { name: 'Import schema' }).click();
+    await page.locator('#status', { hasText: 'Updated schema acme to version 2: 1 change.' }).waitFor();
+    assert.match(asked, /added field acme\.v1\.Thing\.label: string = 2/);
     await row.getByRole('button', { name: 'Delete schema acme' }).click();
     await row.waitFor({ state: 'detached' });
     rmSync(dir, { recursive: true, force: true });

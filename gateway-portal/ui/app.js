@@ -126,10 +126,15 @@ function renderSchemas() {
     el('td', { class: 'mono' }, servicesOf(s.name).map((svc) =>
       el('div', { text: `${svc.name} (${(svc.methods || []).length} methods)` }))),
     el('td', { text: when(s.updated_at) }),
-    el('td', { class: 'write' }, el('button', {
-      type: 'button', class: 'danger', onclick: () => removeThing('schema', s.name, s.version),
-      'aria-label': `Delete schema ${s.name}`, text: 'Delete',
-    }))));
+    el('td', { class: 'write' },
+      s.kind === 'reflection' ? el('button', {
+        type: 'button', onclick: () => pullAgain(s),
+        'aria-label': `Pull schema ${s.name} again`, text: 'Pull again',
+      }) : null,
+      el('button', {
+        type: 'button', class: 'danger', onclick: () => removeThing('schema', s.name, s.version),
+        'aria-label': `Delete schema ${s.name}`, text: 'Delete',
+      }))));
   $('#schemas-rows').replaceChildren(...(rows.length ? rows
     : [el('tr', {}, el('td', { colspan: 5, class: 'empty', text: 'No schema yet: import one below.' }))]));
 }
@@ -202,9 +207,14 @@ $('#schema-form').addEventListener('submit', (event) => {
       if (!Object.keys(files).length) throw new Error('Add at least one .proto file (upload or paste).');
       body = { name, proto: { files, compile } };
     }
-    const created = await api('POST', '/api/schemas', body);
-    const count = (created.services || []).length;
-    say(`Imported schema ${name} with ${count} service${count === 1 ? '' : 's'}.`);
+    const existing = state.schemas.find((s) => s.name === name);
+    if (existing) {
+      if (!await updateSchema(existing, body)) return;
+    } else {
+      const created = await api('POST', '/api/schemas', body);
+      const count = (created.services || []).length;
+      say(`Imported schema ${name} with ${count} service${count === 1 ? '' : 's'}.`);
+    }
     form.reset();
     $('#proto-files').replaceChildren();
     sourceChanged();
@@ -213,6 +223,35 @@ $('#schema-form').addEventListener('submit', (event) => {
     renderServiceSelect();
   });
 });
+
+/**
+ * A new version of a stored schema: the preview's changes and broken APIs are shown for confirmation,
+ * then it is saved (breaking on purpose only once the user said so). False when the user declined.
+ */
+async function updateSchema(schema, body) {
+  const path = `/api/schemas/${encodeURIComponent(schema.name)}`;
+  const preview = await api('POST', `${path}/preview`, body);
+  const changes = preview.changes.map((c) => `• ${c.change} ${c.element} ${c.name}: ${c.detail}`);
+  const broken = preview.broken.map((b) => `• ${b.api}: ${b.problems.join('; ')}`);
+  const question = [
+    `Update schema “${schema.name}”? ${changes.length || 'No'} change${changes.length === 1 ? '' : 's'}.`,
+    ...changes.slice(0, 20),
+    ...(changes.length > 20 ? [`… and ${changes.length - 20} more`] : []),
+    ...(broken.length ? ['', 'It breaks these APIs; publishing stays refused until they are fixed:', ...broken] : []),
+  ].join('\n');
+  if (!confirm(question)) return false;
+  const query = broken.length ? '?allow_breaking=true' : '';
+  const saved = await api('PUT', `${path}${query}`, body, { 'If-Match': `"${schema.version}"` });
+  say(`Updated schema ${schema.name} to version ${saved.version}: ${changes.length} change${changes.length === 1 ? '' : 's'}`
+    + (broken.length ? `, breaking ${preview.broken.map((b) => b.api).join(', ')}.` : '.'), broken.length > 0);
+  return true;
+}
+
+function pullAgain(schema) {
+  submitting($('#schema-form'), async () => {
+    if (await updateSchema(schema, {})) await refresh();
+  });
+}
 
 // ---------- selects shared by the forms ----------
 

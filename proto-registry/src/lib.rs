@@ -9,6 +9,7 @@
 //! - `compile`: .proto files from disk or from memory, compiled in process by protox.
 //! - `descriptor_set`: binary FileDescriptorSets, topped up with built-ins they import but lack.
 //! - `reflection`: pulls from a live server over grpc.reflection.v1, falling back to v1alpha.
+//! - `diff`: what changed between two versions of a schema (services, methods, fields, enum values).
 //!
 //! **Architecture Invariant:** every entry point returns a linked pool in which the google.api.http
 //! extension is readable on methods (options are kept as bytes, never decoded through `prost_types`).
@@ -20,11 +21,13 @@ mod builtin;
 mod builtin_files;
 mod compile;
 mod descriptor_set;
+mod diff;
 mod error;
 mod reflection;
 
 pub use builtin::builtin_pool;
 pub use compile::{compile_files, compile_sources};
 pub use descriptor_set::decode_descriptor_set;
+pub use diff::{Change, SchemaChange, diff};
 pub use error::SchemaError;
 pub use reflection::fetch_by_reflection;

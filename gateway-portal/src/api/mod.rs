@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod imports;
 pub mod openapi;
 pub mod revisions;
+pub mod schema_update;
 pub mod schemas;
 pub mod settings;
 pub mod transfer;

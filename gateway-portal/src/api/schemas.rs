@@ -28,13 +28,22 @@ const REFLECTION_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewSchema {
-    name: String,
+    /// Required to create; optional in an update (which names the schema in its path).
+    #[serde(default)]
+    pub(super) name: String,
     #[serde(default)]
     proto: Option<ProtoUpload>,
     #[serde(default)]
     descriptor_set_base64: Option<String>,
     #[serde(default)]
-    reflection: Option<ReflectionPull>,
+    pub(super) reflection: Option<ReflectionPull>,
+}
+
+impl NewSchema {
+    /// No source at all: an update that pulls again as the schema was pulled before.
+    pub(super) fn is_empty(&self) -> bool {
+        self.proto.is_none() && self.descriptor_set_base64.is_none() && self.reflection.is_none()
+    }
 }
 
 #[derive(Deserialize)]
@@ -49,19 +58,19 @@ pub struct ProtoUpload {
 
 #[derive(Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct ReflectionPull {
+pub(super) struct ReflectionPull {
     backend: String,
     #[serde(default)]
     services: Vec<String>,
 }
 
 /// A compiled schema ready to insert.
-struct Compiled {
-    kind: &'static str,
-    pool: DescriptorPool,
-    sources: Option<Value>,
-    compile: Option<Value>,
-    reflection: Option<Value>,
+pub(super) struct Compiled {
+    pub(super) kind: &'static str,
+    pub(super) pool: DescriptorPool,
+    pub(super) sources: Option<Value>,
+    pub(super) compile: Option<Value>,
+    pub(super) reflection: Option<Value>,
 }
 
 fn schema_error(field: &str, err: proto_registry::SchemaError) -> ApiError {
@@ -78,7 +87,7 @@ fn schema_error(field: &str, err: proto_registry::SchemaError) -> ApiError {
     ])
 }
 
-async fn compile(state: &AppState, schema: &NewSchema) -> ApiResult<Compiled> {
+pub(super) async fn compile(state: &AppState, schema: &NewSchema) -> ApiResult<Compiled> {
     let given = [
         schema.proto.is_some(),
         schema.descriptor_set_base64.is_some(),

@@ -14,4 +14,5 @@ mod flow;
 mod hardening;
 mod imports;
 mod outage;
+mod schema_updates;
 mod transfer;
