@@ -423,6 +423,24 @@ pub struct DubboTarget {
     /// Exception class → HTTP status, e.g. `java.lang.IllegalArgumentException: 400`. Others are 502.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub exceptions: std::collections::BTreeMap<String, u16>,
+    /// The provider's classes the parameters use, by name: a declared POJO's fields go on the wire as
+    /// their Java types (a `java.util.Date`, a `long` past 2^53, a `BigDecimal`), and a value that does
+    /// not fit is a 400 before anything is sent. Undeclared classes travel in their JSON form.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub classes: std::collections::BTreeMap<String, JavaClass>,
+}
+
+/// One Java class of a provider's interface: a POJO's fields, or an enum's constants.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JavaClass {
+    /// Field name → Java type, in a parameter's syntax (`long`, `java.util.List<com.acme.Role>`). A
+    /// member the class does not declare is refused rather than dropped by the provider.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// The class is an enum with these constants; any other name is refused.
+    #[serde(default, rename = "enum", skip_serializing_if = "Vec::is_empty")]
+    pub constants: Vec<String>,
 }
 
 /// One Dubbo parameter: its name (for errors and docs), Java type, and where its value comes from.

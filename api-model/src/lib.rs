@@ -29,8 +29,8 @@ pub mod validate;
 
 pub use config::{
     Api, ApiDocs, Backend, Balance, Config, DubboBackend, DubboParam, DubboTarget, GrpcTarget,
-    JsonOptions, LongRendering, ProtoSource, Protocol, ReflectionSource, Schema, StreamFormat,
-    Target, ZooKeeperRegistry,
+    JavaClass, JsonOptions, LongRendering, ProtoSource, Protocol, ReflectionSource, Schema,
+    StreamFormat, Target, ZooKeeperRegistry,
 };
 pub use consumer::{Consumer, Credential};
 pub use http_rule::{HttpMethod, HttpRule};

@@ -23,6 +23,17 @@ async fn dubbots_provider() -> Peer {
     Peer::start("node", &["tests/peers/dubbo/dubbots_provider.js"]).await
 }
 
+/// The classes of `UserService` as an API declares them (`dubbo.classes`).
+const USER_CLASSES: &str = r#"      classes:
+        org.apache.dubbo.demo.User:
+          fields: { id: long, name: java.lang.String, age: int, createdAt: java.util.Date,
+                    balance: java.math.BigDecimal, tags: "java.util.List<java.lang.String>",
+                    attrs: "java.util.Map<java.lang.String, java.lang.String>",
+                    address: org.apache.dubbo.demo.Address, role: org.apache.dubbo.demo.Role }
+        org.apache.dubbo.demo.Address: { fields: { city: java.lang.String, street: java.lang.String } }
+        org.apache.dubbo.demo.Role: { enum: [ADMIN, MEMBER] }
+"#;
+
 /// The UserService published as HTTP APIs; `backend` is the YAML of the `users` backend's location.
 fn config(backend: &str, generic: bool) -> String {
     let api = |name: &str, method: &str, rule: &str, params: &str, extra: &str| {
@@ -118,6 +129,18 @@ fn config(backend: &str, generic: bool) -> String {
             r#"{ get: "/slow/{millis}" }"#,
             "{ name: millis, type: int, from: path.millis }",
             "\n    timeout: 700ms",
+        ),
+        // The same method with the provider's classes declared: fields go as their Java types.
+        api(
+            "create-user-typed",
+            "createUser",
+            r#"{ post: "/typed-users", body: "*" }"#,
+            "{ name: user, type: org.apache.dubbo.demo.User, from: body, required: true }",
+            "",
+        )
+        .replace(
+            "      exceptions:",
+            &format!("{USER_CLASSES}      exceptions:"),
         ),
         api("null-result", "nullResult", r#"{ get: "/null" }"#, "", ""),
         api("missing", "noSuchMethod", r#"{ get: "/missing" }"#, "", ""),
@@ -270,6 +293,62 @@ async fn the_contract(gw: &Gateway, provider: &str, generic: bool) {
         Value::Null,
         "{provider}: a null result"
     );
+
+    // With the classes declared, a client sends plain JSON: no `class` keys, dates and decimals as
+    // text, integers as strings, and the provider receives the Java types.
+    let typed = ok_json(
+        post(
+            gw,
+            "/typed-users",
+            json!({"name": "erin", "age": "52", "balance": "0.10",
+            "createdAt": "2024-01-02T03:04:05.678Z", "role": "MEMBER", "tags": ["t"],
+            "attrs": {"k": "v"}, "address": {"city": "Lyon", "street": "2 Rue"}}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(typed["balance"], "0.10", "{provider}: {typed}");
+    assert_eq!(typed["age"], 52, "{provider}: {typed}");
+    assert_eq!(typed["createdAt"], "2024-01-02T03:04:05.678Z", "{provider}");
+    assert_eq!(typed["role"], "MEMBER", "{provider}: {typed}");
+    assert_eq!(typed["address"]["city"], "Lyon", "{provider}: {typed}");
+    assert_eq!(typed["attrs"], json!({"k": "v"}), "{provider}: {typed}");
+    if provider.starts_with("java") {
+        let big = ok_json(post(gw, "/typed-users", json!({"id": "9007199254740993"})).await).await;
+        assert_eq!(
+            big["id"], "9007199254740993",
+            "{provider}: a long field keeps every digit"
+        );
+    }
+    for (body, phrase) in [
+        (
+            json!({"age": 3_000_000_000u64}),
+            "`age`: 3000000000 is out of range for int",
+        ),
+        (
+            json!({"role": "ROOT"}),
+            "`ROOT` is not a constant of org.apache.dubbo.demo.Role",
+        ),
+        (
+            json!({"createdAt": "soon"}),
+            "`createdAt`: `soon` is not a date",
+        ),
+        (
+            json!({"address": {"town": "x"}}),
+            "`town` is not a field of org.apache.dubbo.demo.Address",
+        ),
+    ] {
+        let refused = expect_error(
+            post(gw, "/typed-users", body.clone()).await,
+            400,
+            "invalid_argument",
+        )
+        .await;
+        assert!(
+            refused["message"].as_str().unwrap_or("").contains(phrase),
+            "{provider}: {body}: {refused}"
+        );
+    }
 }
 
 /// Client mistakes are refused before any call, naming the parameter.

@@ -129,7 +129,8 @@ mod tests {
     use crate::mapping::dubbo::PojoForm;
 
     fn plan(generic: bool) -> DubboPlan {
-        let args = ArgsPlan::compile(&[], &[], PojoForm::Object).unwrap_or_else(|e| panic!("{e}"));
+        let args = ArgsPlan::compile(&[], &[], PojoForm::Object, &Default::default())
+            .unwrap_or_else(|e| panic!("{e}"));
         DubboPlan {
             interface: "org.example.Users".into(),
             method: "list".into(),

@@ -12,7 +12,7 @@ use super::policies::ApiChains;
 use super::{BuildError, Routes, rule};
 use crate::call::DubboPlan;
 use crate::error::is_mappable_status;
-use crate::mapping::dubbo::{ArgsPlan, PojoForm, ReplyOptions};
+use crate::mapping::dubbo::{ArgsPlan, Classes, PojoForm, ReplyOptions};
 
 /// `client` is the index of the API's client among the plan's Dubbo clients.
 pub fn add_routes(
@@ -50,9 +50,10 @@ pub fn add_routes(
         .iter()
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
+    let classes = Classes::compile(&target.classes).map_err(|err| fail(err.to_string()))?;
     for binding in rule.bindings() {
         let binding = rule::parse(binding).map_err(fail)?;
-        let args = ArgsPlan::compile(&target.params, &binding.variables, form)
+        let args = ArgsPlan::compile(&target.params, &binding.variables, form, &classes)
             .map_err(|err| fail(format!("{}: {err}", binding.path)))?;
         let plan = DubboPlan {
             interface: target.interface.clone(),

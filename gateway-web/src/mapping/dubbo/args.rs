@@ -6,7 +6,8 @@ use http::HeaderName;
 use serde_json::Value as Json;
 use serde_json::value::RawValue;
 
-use super::coerce::{self, PojoForm};
+use super::classes::Classes;
+use super::coerce::{self, Coerce, PojoForm};
 use super::java_type::JavaType;
 use crate::error::{ErrorKind, GatewayError};
 use crate::mapping::strict_json::parse_value;
@@ -15,6 +16,8 @@ use dubbo_codec::hessian2::Value;
 
 pub struct ArgsPlan {
     params: Vec<ParamPlan>,
+    form: PojoForm,
+    classes: Classes,
     reads_body: bool,
     /// The body members parameters read (`body.a.b` reads `a`), when none reads the whole body: any
     /// other member is refused, as a misspelt field is on the gRPC path, rather than dropped unseen.
@@ -28,7 +31,6 @@ struct ParamPlan {
     ty: JavaType,
     source: ParamSource,
     required: bool,
-    form: PojoForm,
 }
 
 enum ParamSource {
@@ -45,12 +47,15 @@ impl ArgsPlan {
         params: &[DubboParam],
         path_variables: &[String],
         form: PojoForm,
+        classes: &Classes,
     ) -> Result<ArgsPlan, PlanError> {
+        let cx = Coerce { form, classes };
         let mut plans = Vec::with_capacity(params.len());
         for param in params {
             let fail =
                 |problem: String| PlanError(format!("parameter `{}`: {problem}", param.name));
-            let ty = JavaType::parse(&param.java_type, param.is_enum).map_err(fail)?;
+            let ty =
+                classes.resolve(JavaType::parse(&param.java_type, param.is_enum).map_err(fail)?);
             let source = match (&param.from, &param.value) {
                 (Some(Source::Path(name)), _) => {
                     ParamSource::Path(path_variables.iter().position(|v| v == name).ok_or_else(
@@ -65,7 +70,7 @@ impl ArgsPlan {
                 (Some(Source::Body), _) => ParamSource::Body,
                 (Some(Source::BodyField(path)), _) => ParamSource::BodyField(path.clone()),
                 (None, Some(constant)) => ParamSource::Constant(
-                    coerce::from_json(&ty, constant, None, form)
+                    coerce::from_json(&ty, constant, None, cx)
                         .map_err(|e| fail(format!("constant: {e}")))?,
                 ),
                 (None, None) => return Err(fail("needs `from` or `value`".into())),
@@ -75,7 +80,6 @@ impl ArgsPlan {
                 required: param.required || ty.is_primitive(),
                 ty,
                 source,
-                form,
             });
         }
         for (index, variable) in path_variables.iter().enumerate() {
@@ -116,6 +120,8 @@ impl ArgsPlan {
         });
         Ok(ArgsPlan {
             params: plans,
+            form,
+            classes: classes.clone(),
             reads_body,
             body_members,
             query_names,
@@ -138,9 +144,13 @@ impl ArgsPlan {
             )));
         }
         let body = self.body(input)?;
+        let cx = Coerce {
+            form: self.form,
+            classes: &self.classes,
+        };
         let mut values = Vec::with_capacity(self.params.len());
         for param in &self.params {
-            let value = param.read(input, body.as_ref()).map_err(|problem| {
+            let value = param.read(input, body.as_ref(), cx).map_err(|problem| {
                 GatewayError::invalid_argument(format!(
                     "parameter `{}` ({}): {problem}",
                     param.name, param.ty
@@ -201,7 +211,12 @@ struct Body<'a> {
 }
 
 impl ParamPlan {
-    fn read(&self, input: &RequestInput<'_>, body: Option<&Body<'_>>) -> Result<Value, String> {
+    fn read(
+        &self,
+        input: &RequestInput<'_>,
+        body: Option<&Body<'_>>,
+        cx: Coerce<'_>,
+    ) -> Result<Value, String> {
         let missing = || {
             if self.required {
                 Err("is required".to_string())
@@ -212,7 +227,7 @@ impl ParamPlan {
         match &self.source {
             ParamSource::Constant(value) => Ok(value.clone()),
             ParamSource::Path(index) => match input.path_values.get(*index) {
-                Some(text) => coerce::from_text(&self.ty, text, self.form),
+                Some(text) => coerce::from_text(&self.ty, text, cx),
                 None => missing(),
             },
             ParamSource::Header(name) => match input.headers.get(name) {
@@ -220,7 +235,7 @@ impl ParamPlan {
                     let text = value
                         .to_str()
                         .map_err(|_| format!("header `{name}` is not visible ASCII"))?;
-                    coerce::from_text(&self.ty, text, self.form)
+                    coerce::from_text(&self.ty, text, cx)
                 }
                 None => missing(),
             },
@@ -236,7 +251,7 @@ impl ParamPlan {
                         item: Some(item), ..
                     } => {
                         let items: Vec<Value> = occurrences
-                            .map(|text| coerce::from_text(item, text, self.form))
+                            .map(|text| coerce::from_text(item, text, cx))
                             .collect::<Result<_, _>>()?;
                         if items.is_empty() {
                             return missing();
@@ -250,7 +265,7 @@ impl ParamPlan {
                     }
                     _ => match (occurrences.next(), occurrences.next()) {
                         (None, _) => missing(),
-                        (Some(text), None) => coerce::from_text(&self.ty, text, self.form),
+                        (Some(text), None) => coerce::from_text(&self.ty, text, cx),
                         (Some(_), Some(_)) => {
                             Err(format!("query parameter `{name}` is given more than once"))
                         }
@@ -262,7 +277,7 @@ impl ParamPlan {
                     &self.ty,
                     &body.json,
                     self.raw_number(body.raw, &[]).as_deref(),
-                    self.form,
+                    cx,
                 ),
                 None => missing(),
             },
@@ -278,7 +293,7 @@ impl ParamPlan {
                         &self.ty,
                         json,
                         self.raw_number(b.raw, path).as_deref(),
-                        self.form,
+                        cx,
                     ),
                 }
             }
@@ -321,7 +336,7 @@ mod tests {
 
     fn plan(params: serde_json::Value) -> ArgsPlan {
         let params: Vec<DubboParam> = serde_json::from_value(params).expect("params");
-        ArgsPlan::compile(&params, &[], PojoForm::Map).expect("compiles")
+        ArgsPlan::compile(&params, &[], PojoForm::Map, &Classes::default()).expect("compiles")
     }
 
     fn build(plan: &ArgsPlan, body: &str) -> Result<Vec<Value>, GatewayError> {

@@ -5,6 +5,7 @@ use base64::Engine as _;
 use chrono::{DateTime, Datelike as _, NaiveDate, NaiveDateTime, Timelike as _};
 use serde_json::Value as Json;
 
+use super::classes::{Class, Classes};
 use super::java_type::JavaType;
 use dubbo_codec::hessian2::{self, List, Map, Object, Value};
 
@@ -15,13 +16,21 @@ pub enum PojoForm {
     Object,
 }
 
+/// What coercion reads besides the value: the POJO form of the call and the classes the API declares.
+#[derive(Clone, Copy)]
+pub struct Coerce<'a> {
+    pub form: PojoForm,
+    pub classes: &'a Classes,
+}
+
 /// Converts a JSON value to the declared type.
 pub fn from_json(
     ty: &JavaType,
     json: &Json,
     raw_number: Option<&str>,
-    form: PojoForm,
+    cx: Coerce<'_>,
 ) -> Result<Value, String> {
+    let form = cx.form;
     if json.is_null() {
         return if ty.is_primitive() {
             Err(format!("a {ty} cannot be null"))
@@ -32,18 +41,18 @@ pub fn from_json(
     match ty {
         JavaType::Boolean { .. } => match json {
             Json::Bool(b) => Ok(Value::Bool(*b)),
-            Json::String(s) => from_text(ty, s, form),
+            Json::String(s) => from_text(ty, s, cx),
             _ => Err(expected("true or false", json)),
         },
-        JavaType::Byte { .. } => int_in(json, i8::MIN.into(), i8::MAX.into(), ty),
-        JavaType::Short { .. } => int_in(json, i16::MIN.into(), i16::MAX.into(), ty),
-        JavaType::Int { .. } => int_in(json, i32::MIN.into(), i32::MAX.into(), ty),
+        JavaType::Byte { .. } => int_in(json, i8::MIN.into(), i8::MAX.into(), ty, cx),
+        JavaType::Short { .. } => int_in(json, i16::MIN.into(), i16::MAX.into(), ty, cx),
+        JavaType::Int { .. } => int_in(json, i32::MIN.into(), i32::MAX.into(), ty, cx),
         JavaType::Long { .. } => match json {
             Json::Number(n) => n
                 .as_i64()
                 .map(Value::Long)
                 .ok_or_else(|| format!("{n} is not a {ty} (-2^63..2^63-1, no fraction)")),
-            Json::String(s) => from_text(ty, s, form),
+            Json::String(s) => from_text(ty, s, cx),
             _ => Err(expected("an integer", json)),
         },
         JavaType::Float { .. } | JavaType::Double { .. } => match json {
@@ -51,7 +60,7 @@ pub fn from_json(
                 .as_f64()
                 .map(Value::Double)
                 .ok_or_else(|| format!("{n} is not a number")),
-            Json::String(s) => from_text(ty, s, form),
+            Json::String(s) => from_text(ty, s, cx),
             _ => Err(expected("a number", json)),
         },
         JavaType::Char { .. }
@@ -61,7 +70,7 @@ pub fn from_json(
         | JavaType::LocalDateTime
         | JavaType::Bytes
         | JavaType::Enum(_) => match json {
-            Json::String(s) => from_text(ty, s, form),
+            Json::String(s) => from_text(ty, s, cx),
             Json::Number(n) if *ty == JavaType::Date => n
                 .as_i64()
                 .map(Value::Date)
@@ -75,11 +84,11 @@ pub fn from_json(
                     .map_or_else(|| n.to_string(), str::to_string)
                     .as_str(),
             )),
-            Json::String(s) => from_text(ty, s, form),
+            Json::String(s) => from_text(ty, s, cx),
             _ => Err(expected("a decimal number or string", json)),
         },
         JavaType::Array(item) => {
-            let items = elements(json, item, form)?;
+            let items = elements(json, item, cx)?;
             Ok(Value::List(List {
                 type_name: Some(item.array_type_name()),
                 items,
@@ -87,7 +96,7 @@ pub fn from_json(
         }
         JavaType::List { item, .. } => {
             let items = match item {
-                Some(item) => elements(json, item, form)?,
+                Some(item) => elements(json, item, cx)?,
                 None => json
                     .as_array()
                     .ok_or_else(|| expected("an array", json))?
@@ -107,11 +116,11 @@ pub fn from_json(
             let mut entries = Vec::with_capacity(object.len());
             for (k, v) in object {
                 let key = match key {
-                    Some(key) => from_text(key, k, form).map_err(|e| format!("key `{k}`: {e}"))?,
+                    Some(key) => from_text(key, k, cx).map_err(|e| format!("key `{k}`: {e}"))?,
                     None => Value::String(k.clone()),
                 };
                 let value = match value {
-                    Some(ty) => from_json(ty, v, None, form).map_err(|e| format!("`{k}`: {e}"))?,
+                    Some(ty) => from_json(ty, v, None, cx).map_err(|e| format!("`{k}`: {e}"))?,
                     None => natural(v, form),
                 };
                 entries.push((key, value));
@@ -126,13 +135,82 @@ pub fn from_json(
             let object = json
                 .as_object()
                 .ok_or_else(|| expected(&format!("an object ({class})"), json))?;
-            Ok(pojo(class, object, form))
+            match cx.classes.get(class) {
+                Some(Class::Pojo(_)) => typed_pojo(class, object, cx),
+                _ => Ok(pojo(class, object, form)),
+            }
         }
     }
 }
 
+/// A POJO of a declared class: every member a declared field, converted to the field's type. A
+/// `class` member may name a declared subclass, whose fields then apply.
+fn typed_pojo(
+    class: &str,
+    object: &serde_json::Map<String, Json>,
+    cx: Coerce<'_>,
+) -> Result<Value, String> {
+    let class = match object.get("class") {
+        None => class,
+        Some(Json::String(named)) if named == class => class,
+        Some(Json::String(named)) if matches!(cx.classes.get(named), Some(Class::Pojo(_))) => named,
+        Some(other) => {
+            return Err(format!(
+                "`class` {other} is neither {class} nor another class this API declares"
+            ));
+        }
+    };
+    let Some(Class::Pojo(declared)) = cx.classes.get(class) else {
+        return Err(format!("{class} is not a declared POJO"));
+    };
+    let mut fields = Vec::with_capacity(object.len());
+    for (name, value) in object.iter().filter(|(k, _)| k.as_str() != "class") {
+        let Some(ty) = declared.get(name) else {
+            let known: Vec<&str> = declared.keys().map(String::as_str).collect();
+            return Err(format!(
+                "`{name}` is not a field of {class} (its fields: {})",
+                known.join(", ")
+            ));
+        };
+        if *ty == JavaType::BigDecimal
+            && let Json::Number(n) = value
+            && significant_digits(&n.to_string()) > 15
+        {
+            return Err(format!(
+                "`{name}`: {n} has more digits than a JSON number keeps here; send the decimal as a string"
+            ));
+        }
+        let converted = from_json(ty, value, None, cx).map_err(|e| format!("`{name}`: {e}"))?;
+        fields.push((name.clone(), converted));
+    }
+    Ok(match cx.form {
+        PojoForm::Map => {
+            let mut entries = vec![(
+                Value::String("class".into()),
+                Value::String(class.to_string()),
+            )];
+            entries.extend(fields.into_iter().map(|(k, v)| (Value::String(k), v)));
+            Value::Map(Map {
+                type_name: None,
+                entries,
+            })
+        }
+        PojoForm::Object => Value::Object(Object {
+            class: class.to_string(),
+            fields,
+        }),
+    })
+}
+
+/// Significant digits of a number's shortest text: beyond 15, a double may not have kept them all.
+fn significant_digits(text: &str) -> usize {
+    let mantissa = text.split(['e', 'E']).next().unwrap_or(text);
+    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    digits.trim_start_matches('0').trim_end_matches('0').len()
+}
+
 /// Converts text (a path variable, query parameter or header) to the declared type.
-pub fn from_text(ty: &JavaType, text: &str, form: PojoForm) -> Result<Value, String> {
+pub fn from_text(ty: &JavaType, text: &str, cx: Coerce<'_>) -> Result<Value, String> {
     let int = |min: i64, max: i64| -> Result<Value, String> {
         let n: i64 = text
             .trim()
@@ -209,6 +287,16 @@ pub fn from_text(ty: &JavaType, text: &str, form: PojoForm) -> Result<Value, Str
             .map(Value::Binary)
             .map_err(|_| "not valid base64".to_string()),
         JavaType::Enum(class) => {
+            if let Some(Class::Enum(constants)) = cx.classes.get(class) {
+                return if constants.iter().any(|c| c == text) {
+                    Ok(hessian2::java_enum(class, text))
+                } else {
+                    Err(format!(
+                        "`{text}` is not a constant of {class} ({})",
+                        constants.join(", ")
+                    ))
+                };
+            }
             if !text.is_empty()
                 && text
                     .chars()
@@ -223,7 +311,7 @@ pub fn from_text(ty: &JavaType, text: &str, form: PojoForm) -> Result<Value, Str
         _ => {
             let json: Json =
                 serde_json::from_str(text).map_err(|_| format!("`{text}` is not JSON for {ty}"))?;
-            from_json(ty, &json, None, form)
+            from_json(ty, &json, None, cx)
         }
     }
 }
@@ -277,22 +365,22 @@ fn pojo(class: &str, object: &serde_json::Map<String, Json>, form: PojoForm) -> 
     }
 }
 
-fn elements(json: &Json, item: &JavaType, form: PojoForm) -> Result<Vec<Value>, String> {
+fn elements(json: &Json, item: &JavaType, cx: Coerce<'_>) -> Result<Vec<Value>, String> {
     let array = json.as_array().ok_or_else(|| expected("an array", json))?;
     array
         .iter()
         .enumerate()
-        .map(|(i, j)| from_json(item, j, None, form).map_err(|e| format!("[{i}]: {e}")))
+        .map(|(i, j)| from_json(item, j, None, cx).map_err(|e| format!("[{i}]: {e}")))
         .collect()
 }
 
-fn int_in(json: &Json, min: i64, max: i64, ty: &JavaType) -> Result<Value, String> {
+fn int_in(json: &Json, min: i64, max: i64, ty: &JavaType, cx: Coerce<'_>) -> Result<Value, String> {
     match json {
         Json::Number(n) => match n.as_i64() {
             Some(i) if i >= min && i <= max => Ok(Value::Int(i as i32)),
             _ => Err(format!("{n} is out of range for {ty} ({min}..{max})")),
         },
-        Json::String(s) => from_text(ty, s, PojoForm::Map),
+        Json::String(s) => from_text(ty, s, cx),
         _ => Err(expected("an integer", json)),
     }
 }
@@ -351,6 +439,15 @@ mod tests {
         JavaType::parse(text, false).expect(text)
     }
 
+    /// No declared classes: every POJO in its JSON form.
+    fn plain(form: PojoForm) -> Coerce<'static> {
+        static NONE: std::sync::LazyLock<Classes> = std::sync::LazyLock::new(Classes::default);
+        Coerce {
+            form,
+            classes: &NONE,
+        }
+    }
+
     #[test]
     fn json_values_coerce_by_declared_type() {
         let cases: Vec<(&str, Json, Value)> = vec![
@@ -395,7 +492,7 @@ mod tests {
             ),
         ];
         for (declared, json, want) in cases {
-            let got = from_json(&ty(declared), &json, None, PojoForm::Map).expect(declared);
+            let got = from_json(&ty(declared), &json, None, plain(PojoForm::Map)).expect(declared);
             assert_eq!(got, want, "{declared} from {json}");
         }
     }
@@ -406,20 +503,21 @@ mod tests {
             &ty("java.math.BigDecimal"),
             &json!(0.1),
             Some("0.10000000000000000000001"),
-            PojoForm::Map,
+            plain(PojoForm::Map),
         );
         assert_eq!(got, Ok(hessian2::big_decimal("0.10000000000000000000001")));
         assert_eq!(
-            from_text(&ty("java.math.BigDecimal"), "-12.5e3", PojoForm::Map),
+            from_text(&ty("java.math.BigDecimal"), "-12.5e3", plain(PojoForm::Map)),
             Ok(hessian2::big_decimal("-12.5e3"))
         );
-        assert!(from_text(&ty("java.math.BigDecimal"), "12.x", PojoForm::Map).is_err());
+        assert!(from_text(&ty("java.math.BigDecimal"), "12.x", plain(PojoForm::Map)).is_err());
     }
 
     #[test]
     fn pojos_take_the_form_the_call_needs() {
         let user = json!({"name": "a", "address": {"class": "com.acme.Address", "city": "x"}});
-        let as_map = from_json(&ty("com.acme.User"), &user, None, PojoForm::Map).expect("map form");
+        let as_map =
+            from_json(&ty("com.acme.User"), &user, None, plain(PojoForm::Map)).expect("map form");
         let Value::Map(map) = as_map else {
             panic!("generic form is a map")
         };
@@ -427,8 +525,8 @@ mod tests {
             map.get("class"),
             Some(&Value::String("com.acme.User".into()))
         );
-        let as_object =
-            from_json(&ty("com.acme.User"), &user, None, PojoForm::Object).expect("object form");
+        let as_object = from_json(&ty("com.acme.User"), &user, None, plain(PojoForm::Object))
+            .expect("object form");
         let Value::Object(object) = as_object else {
             panic!("direct form is an object")
         };
@@ -452,7 +550,8 @@ mod tests {
             ("char", json!("ab"), "single character"),
         ];
         for (declared, json, phrase) in cases {
-            let err = from_json(&ty(declared), &json, None, PojoForm::Map).expect_err(declared);
+            let err =
+                from_json(&ty(declared), &json, None, plain(PojoForm::Map)).expect_err(declared);
             assert!(
                 err.contains(phrase),
                 "{declared} from {json}: `{err}` lacks `{phrase}`"
