@@ -122,8 +122,8 @@ async fn security_headers(request: Request, next: Next) -> Response {
 
 pub fn app(state: AppState) -> Router {
     use api::{
-        apis, apps, audit, backends, credentials, imports, openapi, revisions, schema_update,
-        schemas, settings, transfer,
+        apis, apps, audit, backends, credentials, dubbo_definitions, imports, openapi, revisions,
+        schema_update, schemas, settings, transfer,
     };
     // Behind the gate: a session is needed, writes need the CSRF token and a role that may write.
     let gated = Router::new()
@@ -154,6 +154,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/api/imports/openapi/preview",
             post(imports::preview).layer(DefaultBodyLimit::max(imports::BODY_LIMIT)),
+        )
+        .route(
+            "/api/imports/dubbo-definition",
+            post(dubbo_definitions::read),
         )
         .route(
             "/api/imports/openapi",

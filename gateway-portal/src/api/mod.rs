@@ -6,6 +6,7 @@ pub mod apps;
 pub mod audit;
 pub mod backends;
 pub mod credentials;
+pub mod dubbo_definitions;
 pub mod imports;
 pub mod openapi;
 pub mod revisions;

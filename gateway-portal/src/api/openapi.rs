@@ -110,6 +110,7 @@ pub fn build() -> Value {
     let (apis, api) = crud("apis", "api", "Definition", true);
     let mut schema_single = json!({
         "get": with_params(with(op("schemas", "get_schema", "A schema's services and methods with their http rules", None, "200", ok("Found", r("Schema"))), &[("404", "No such schema")]), name("string")),
+        "put": with_params(with(op("schemas", "update_schema", "Save a new version (a new source, or {} to pull again); refused while it breaks a bound API unless ?allow_breaking=true", Some(json_body(r("NewSchema"))), "200", ok("Saved: its changes and the APIs it breaks", object.clone())), &[("404", "No such schema"), ("409", "Breaks a bound API, or stale If-Match")]), name("string")),
         "delete": with_params(with(op("schemas", "delete_schema", "Delete a schema", None, "204", json!({"description": "Deleted"})), &[("404", "No such schema"), ("409", "Used by an API")]), name("string")),
     });
     if let Some(list) = schema_single["delete"]["parameters"].as_array_mut() {
@@ -147,6 +148,12 @@ pub fn build() -> Value {
                 "post": with(op("schemas", "create_schema", "Upload .proto sources, a descriptor set, or pull by reflection", Some(json_body(r("NewSchema"))), "201", ok("Created", r("Schema"))), &[("409", "Name taken"), ("502", "Reflection pull failed")]),
             },
             "/api/schemas/{name}": schema_single,
+            "/api/schemas/{name}/preview": {
+                "post": with_params(with(op("schemas", "preview_schema_update", "What a new version changes and which APIs it breaks; saves nothing", Some(json_body(r("NewSchema"))), "200", ok("The changes and the broken APIs", object.clone())), &[("404", "No such schema")]), name("string")),
+            },
+            "/api/imports/dubbo-definition": {
+                "post": op("imports", "read_dubbo_definition", "Dubbo's service definition (metadata centre JSON) → method parameter types and dubbo.classes; saves nothing", Some(json_body(object.clone())), "200", ok("Methods and classes", object.clone())),
+            },
             "/api/apis": apis,
             "/api/apis/generate": {
                 "post": with(op("apis", "generate_api", "Create an API covering a service's annotated methods", Some(json_body(r("Generate"))), "201", ok("Created", r("Definition"))), &[("409", "Duplicate route or name")]),

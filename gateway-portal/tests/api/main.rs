@@ -10,6 +10,7 @@ mod checks;
 mod concurrency;
 mod consumers;
 mod definitions;
+mod dubbo_definitions;
 mod flow;
 mod hardening;
 mod imports;
