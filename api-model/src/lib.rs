@@ -8,6 +8,7 @@
 //!
 //! Layout:
 //! - [`config`]: the top-level document and its parts.
+//! - [`dubbo_target`]: how an API calls a Dubbo method (parameters, typed provider classes).
 //! - [`http_rule`]: the `google.api.http` rule, shared by explicit definitions and proto annotations.
 //! - [`mapping`]: explicit parameter bindings (`path.x`, `query.x`, `header.x`, `body`, `body.a.b`).
 //! - [`policy`]: the closed set of policies, attached to the document, an API or some of its routes.
@@ -20,6 +21,7 @@ pub mod body_transform;
 pub mod config;
 pub mod consumer;
 pub mod discovery;
+pub mod dubbo_target;
 pub mod http_rule;
 pub mod mapping;
 pub mod policy;
