@@ -183,23 +183,7 @@ fn typed_pojo(
         let converted = from_json(ty, value, None, cx).map_err(|e| format!("`{name}`: {e}"))?;
         fields.push((name.clone(), converted));
     }
-    Ok(match cx.form {
-        PojoForm::Map => {
-            let mut entries = vec![(
-                Value::String("class".into()),
-                Value::String(class.to_string()),
-            )];
-            entries.extend(fields.into_iter().map(|(k, v)| (Value::String(k), v)));
-            Value::Map(Map {
-                type_name: None,
-                entries,
-            })
-        }
-        PojoForm::Object => Value::Object(Object {
-            class: class.to_string(),
-            fields,
-        }),
-    })
+    Ok(assemble(class, fields, cx.form))
 }
 
 /// Significant digits of a number's shortest text: beyond 15, a double may not have kept them all.
@@ -345,14 +329,24 @@ pub fn natural(json: &Json, form: PojoForm) -> Value {
 }
 
 fn pojo(class: &str, object: &serde_json::Map<String, Json>, form: PojoForm) -> Value {
-    let fields = object.iter().filter(|(k, _)| k.as_str() != "class");
+    let fields = object
+        .iter()
+        .filter(|(k, _)| k.as_str() != "class")
+        .map(|(k, v)| (k.clone(), natural(v, form)))
+        .collect();
+    assemble(class, fields, form)
+}
+
+/// A POJO in the form the call needs: a map with a `class` key (generic) or a typed object (direct).
+fn assemble(class: &str, fields: Vec<(String, Value)>, form: PojoForm) -> Value {
     match form {
         PojoForm::Map => {
-            let mut entries = vec![(
+            let mut entries = Vec::with_capacity(fields.len() + 1);
+            entries.push((
                 Value::String("class".into()),
                 Value::String(class.to_string()),
-            )];
-            entries.extend(fields.map(|(k, v)| (Value::String(k.clone()), natural(v, form))));
+            ));
+            entries.extend(fields.into_iter().map(|(k, v)| (Value::String(k), v)));
             Value::Map(Map {
                 type_name: None,
                 entries,
@@ -360,7 +354,7 @@ fn pojo(class: &str, object: &serde_json::Map<String, Json>, form: PojoForm) -> 
         }
         PojoForm::Object => Value::Object(Object {
             class: class.to_string(),
-            fields: fields.map(|(k, v)| (k.clone(), natural(v, form))).collect(),
+            fields,
         }),
     }
 }
